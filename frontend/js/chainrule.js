@@ -33,14 +33,15 @@
 //        symbol  as the lecture writes the chain (∂L/∂y, w_21^o, z2(1 − z2), x2)
 //        closed  the same factor in closed form ((y − y*) for ∂L/∂y), else equal to symbol
 //        terms   for role 'sum' (δ_j = f'(s_j) · Σ_k w_jk δ_k with several k): the terms w_jk δ_k
-//   toLatex(expr, {format?, wrapFactor?, wrapTerm?, wrapProduct?})
+//   toLatex(expr, {format?, wrapFactor?, wrapTerm?, wrapProduct?, wrapSymbol?})
 //     → {symbolic, closed, numeric, result} LaTeX strings for KaTeX (closed === null when it
 //       is the same as symbolic). numeric has each factor's number in parentheses;
 //       wrapFactor(latexNumber, factor, index) / wrapTerm(latexNumber, factor) /
-//       wrapProduct(latexNumber) can decorate them (e.g. with \htmlData).
+//       wrapProduct(latexNumber) can decorate them (e.g. with \htmlData);
+//       wrapSymbol(latex, factor, index) the factors of the symbolic and closed lines.
 //   toText(expr, format?) → one plain-text line: "∂L/∂w_22^h = ∂L/∂y · … = (…)(…) = …"
-//   formatNumber(v, digits = 4) → short decimal text ("-0.1234", "1", "1.234e-7")
-//   latexNumber(v, digits = 4)  → the same as LaTeX
+//   latexNumber(v, digits = 4) → format.js's formatNumber text as LaTeX; KaTeX typesets it
+//                                 back to exactly that text ("−0.1235", "1.5e−5")
 //   labels(network) → {unit(layer, unit), weight(layer, from, to), delta(layer, unit),
 //                      pre(layer, unit), target(unit)} each {text, latex}
 //
@@ -48,33 +49,21 @@
 // pre-activations s; W[i][j] of layer l ↔ w_(i+1)(j+1), b[j] ↔ w_0(j+1); superscript h / o with
 // one hidden layer (or none), (l) in deeper nets. δ = ∂L/∂s.
 
+import { formatNumber, MINUS } from './format.js';
+
 const MAX_PATHS = 64;
 
 // ---------------------------------------------------------------- numbers
 
-export function formatNumber(v, digits = 4) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  if (v === 0) return '0';
-  const abs = Math.abs(v);
-  if (abs >= 1e-4 && abs < 1e6) {
-    let text = v.toPrecision(digits);
-    if (text.includes('e')) text = String(Number(text));
-    if (text.includes('.')) text = text.replace(/0+$/, '').replace(/\.$/, '');
-    return text === '-0' ? '0' : text;
-  }
-  const [mant, exp] = v.toExponential(digits - 1).split('e');
-  const m = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
-  return `${m}e${Number(exp)}`;
-}
-
+// LaTeX of formatNumber's text whose typeset glyphs read back as that same text
+// (KaTeX draws "-" as "−"): "−1.5e−5" → "-1.5\mathrm{e}{-5}"
 export function latexNumber(v, digits = 4) {
-  const text = formatNumber(v, digits);
+  const text = formatNumber(v, digits).replaceAll(MINUS, '-');
   if (text === '—') return '\\text{—}';
-  if (text === '∞') return '\\infty';
-  if (text === '-∞') return '-\\infty';
+  if (text === 'NaN') return '\\text{NaN}';
+  if (text.endsWith('∞')) return text.replace('∞', '\\infty');
   const match = /^(-?[\d.]+)e(-?\d+)$/.exec(text);
-  return match ? `${match[1]} \\cdot 10^{${match[2]}}` : text;
+  return match ? `${match[1]}\\mathrm{e}{${match[2]}}` : text;
 }
 
 // ---------------------------------------------------------------- notation
@@ -102,7 +91,7 @@ export function labels(network) {
       return nOut === 1 ? { text: 'y', latex: 'y' } : { text: `y${u}`, latex: `y_{${u}}` };
     }
     if (lettered) return { text: `z${u}`, latex: `z_{${u}}` };
-    return { text: `z${u}^(${l})`, latex: `z_{${u}}^{(${l})}` };
+    return { text: `z_${u}^(${l})`, latex: `z_{${u}}^{(${l})}` };
   }
   function target(u) {
     return nOut === 1 ? { text: 'y*', latex: 'y^{*}' } : { text: `y${u}*`, latex: `y_{${u}}^{*}` };
@@ -431,11 +420,14 @@ export function toLatex(expr, options = {}) {
   const wrapFactor = options.wrapFactor || ((n) => n);
   const wrapTerm = options.wrapTerm || ((n) => n);
   const wrapProduct = options.wrapProduct || ((n) => n);
+  const wrapSymbol = options.wrapSymbol || ((s) => s);
   if (!expr || !expr.ok) return null;
   const l2Sym = expr.l2 ? ` + \\lambda\\, ${expr.l2.weight.symbol.latex}` : '';
-  const symbolic = `${expr.target.latex} = ${expr.factors.map((f) => f.symbol.latex).join(DOT)}${l2Sym}`;
-  const closedBody = expr.factors.map((f) => f.closed.latex).join(DOT);
-  const closed = closedBody === expr.factors.map((f) => f.symbol.latex).join(DOT) ? null : `= ${closedBody}${l2Sym}`;
+  const symbolic = `${expr.target.latex} = ${expr.factors.map((f, i) => wrapSymbol(f.symbol.latex, f, i)).join(DOT)}${l2Sym}`;
+  const sameForm = expr.factors.every((f) => f.closed.latex === f.symbol.latex);
+  const closed = sameForm
+    ? null
+    : `= ${expr.factors.map((f, i) => wrapSymbol(f.closed.latex, f, i)).join(DOT)}${l2Sym}`;
   const numericFactors = expr.factors.map((f, i) => {
     if (f.role === 'sum') {
       const inner = f.terms

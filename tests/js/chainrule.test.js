@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildChainRule, toLatex, toText, formatNumber, latexNumber, labels } from '../../frontend/js/chainrule.js';
+import { buildChainRule, toLatex, toText, latexNumber, labels } from '../../frontend/js/chainrule.js';
 import katex from '../../frontend/vendor/katex/katex.mjs';
 
 // ------------------------------------------------------------ a tiny reference engine
@@ -183,7 +183,7 @@ test('deeper net: hidden δ is the explicit sum over downstream units, every gra
   close(sum.terms[1].delta.value, t.grads[1].dL_ds[1]);
   close(sum.value, W[1].W[2][0] * t.grads[1].dL_ds[0] + W[1].W[2][1] * t.grads[1].dL_ds[1]);
   close(sum.value, t.grads[0].dL_da[2]);
-  assert.equal(e.factors[1].symbol.text, '1 − z3^(1)²');
+  assert.equal(e.factors[1].symbol.text, '1 − z_3^(1)²');
   assert.equal(e.factors[2].symbol.text, 'x2');
   assert.deepEqual(e.cached.map((c) => c.unit), [{ layer: 2, unit: 1 }, { layer: 2, unit: 2 }]);
   // paths: x2 → z3^(1) → each of 2 units → each of 2 outputs
@@ -191,7 +191,7 @@ test('deeper net: hidden δ is the explicit sum over downstream units, every gra
   assert.equal(e.highlight.edges.length, 1 + 2 + 4);
   // an output weight with a sigmoid output and squared loss: (y1 − y1*) · y1(1 − y1) · z2^(2)
   const o = buildChainRule({ network: net, trace: t, selection: { kind: 'weight', layer: 3, from: 2, to: 1 } });
-  assert.deepEqual(o.factors.map((f) => f.closed.text), ['(y1 − y1*)', 'y1(1 − y1)', 'z2^(2)']);
+  assert.deepEqual(o.factors.map((f) => f.closed.text), ['(y1 − y1*)', 'y1(1 − y1)', 'z_2^(2)']);
   const l = labels(net);
   assert.equal(l.unit(2, 1).latex, 'z_{1}^{(2)}');
   assert.equal(l.weight(3, 0, 2).latex, 'w_{02}^{(3)}');
@@ -285,12 +285,16 @@ test('LaTeX and text renderings; every string typesets with the vendored KaTeX',
   for (const s of Object.values(tex)) if (s) katex.renderToString(s, opts);
 });
 
-test('number formatting', () => {
-  assert.equal(formatNumber(0.25), '0.25');
-  assert.equal(formatNumber(-0.123456), '-0.1235');
-  assert.equal(formatNumber(1), '1');
-  assert.equal(formatNumber(0), '0');
-  assert.equal(formatNumber(12345.6), '12350');
-  assert.equal(formatNumber(1.23456e-7), '1.235e-7');
-  assert.equal(latexNumber(1.23456e-7), '1.235 \\cdot 10^{-7}');
+test('numbers typeset by KaTeX read back as format.js text', () => {
+  for (const [v, latex, shown] of [
+    [0.25, '0.25', '0.25'],
+    [-0.123456, '-0.1235', '−0.1235'],
+    [1, '1', '1'],
+    [0, '0', '0'],
+    [-1.5e-5, '-1.5\\mathrm{e}{-5}', '−1.5e−5'],
+  ]) {
+    assert.equal(latexNumber(v), latex);
+    const html = katex.renderToString(latex, { output: 'html' });
+    assert.equal(html.replace(/<[^>]*>/g, '').replace(/&#x2212;|−/g, '−'), shown);
+  }
 });
