@@ -1,0 +1,3 @@
+"""Backprop Explorer: see backpropagation happen."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""FastAPI layer: thin routes, strict schemas, one settings object."""

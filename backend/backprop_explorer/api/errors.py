@@ -1,0 +1,41 @@
+"""Error responses: 404 unknown session, 409 conflict, 422 naming the field.
+Nothing else reaches a client as a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..engine import InputError
+from ..sessions import Conflict, NotFound
+
+log = logging.getLogger("backprop_explorer")
+
+
+def _loc(field: str) -> list[str | int]:
+    return ["body", *(int(p) if p.isdigit() else p for p in field.split("."))]
+
+
+def field_error(field: str, message: str, status_code: int = 422) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content={"detail": [
+        {"loc": _loc(field), "msg": f"{field}: {message}", "type": "value_error"}]})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError):
+        return field_error(exc.field, exc.message)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict):
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error"})

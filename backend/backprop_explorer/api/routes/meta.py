@@ -1,0 +1,24 @@
+"""Health and the built-in datasets."""
+from fastapi import APIRouter, Depends
+
+from ... import __version__
+from ...engine import DATASETS
+from ...sessions import SessionStore
+from .. import schemas
+from ..deps import get_store
+from ..serialize import json_response
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/health", response_model=schemas.Health)
+async def health(store: SessionStore = Depends(get_store)):
+    return json_response({"status": "ok", "version": __version__, "sessions": len(store)})
+
+
+@router.get("/datasets", response_model=list[schemas.DatasetInfo])
+async def datasets():
+    """The built-in 2-D datasets and their defaults."""
+    return json_response([{"name": k.name, "task": k.task, "description": k.description,
+                           "default_n": k.default_n, "default_noise": k.default_noise}
+                          for k in DATASETS.values()])

@@ -1,0 +1,94 @@
+"""Sessions as a resource: create, read, delete, set weights, undo, export/import, dataset."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from ...sessions import SessionStore
+from ...sessions.document import dataset_to_lists, export_session
+from ...sessions.presets import resolve_network_spec
+from .. import schemas
+from ..config import Settings
+from ..deps import get_settings, get_store
+from ..limits import check_dataset_size, check_network
+from ..serialize import json_response, session_state
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+NOT_FOUND = {404: {"model": schemas.ErrorDetail, "description": "unknown session"}}
+
+
+def _dump(model) -> dict:
+    return model.model_dump(exclude_none=True)
+
+
+@router.post("", status_code=201, response_model=schemas.SessionState,
+             responses={409: {"model": schemas.ErrorDetail, "description": "session limit reached"}})
+def create_session(body: schemas.NetworkSpec, store: SessionStore = Depends(get_store),
+                   settings: Settings = Depends(get_settings)):
+    """Create a session. Every field is optional; the defaults are the lecture's 2-2-1
+    network (sigmoid hidden, linear output, squared loss). `"preset": "lecture"` adds the
+    lecture's round weights and the 4-point XOR dataset."""
+    spec = resolve_network_spec(_dump(body))
+    check_network(spec["layers"], settings)
+    ds = spec.get("dataset")
+    if ds:
+        check_dataset_size(len(ds["X"]) if ds.get("X") is not None else ds.get("n") or 0, settings)
+    session = store.create(spec)
+    return json_response(session_state(session), 201)
+
+
+@router.post("/import", status_code=201, response_model=schemas.SessionState,
+             responses={409: {"model": schemas.ErrorDetail, "description": "session limit reached"}})
+def import_session(body: schemas.SessionDocument, store: SessionStore = Depends(get_store),
+                   settings: Settings = Depends(get_settings)):
+    """Make a new session from an exported document."""
+    check_network(body.network.layers, settings, "network.layers")
+    if body.dataset is not None:
+        check_dataset_size(len(body.dataset.X), settings, "dataset.X")
+    session = store.import_document(body.model_dump())
+    return json_response(session_state(session), 201)
+
+
+@router.get("/{session_id}", response_model=schemas.SessionState, responses=NOT_FOUND)
+def read_session(session_id: str, store: SessionStore = Depends(get_store)):
+    with store.use(session_id) as session:
+        return json_response(session_state(session))
+
+
+@router.delete("/{session_id}", status_code=204, responses=NOT_FOUND)
+def delete_session(session_id: str, store: SessionStore = Depends(get_store)):
+    store.delete(session_id)
+    return Response(status_code=204)
+
+
+@router.put("/{session_id}/weights", response_model=schemas.SessionState, responses=NOT_FOUND)
+def set_weights(session_id: str, body: schemas.WeightsBody, store: SessionStore = Depends(get_store)):
+    """Replace every weight and bias (undoable)."""
+    with store.use(session_id) as session:
+        session.set_weights(_dump(body)["weights"])
+        store.save(session)
+        return json_response(session_state(session))
+
+
+@router.post("/{session_id}/undo", response_model=schemas.SessionState,
+             responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail, "description": "no history"}})
+def undo(session_id: str, store: SessionStore = Depends(get_store)):
+    """Restore the weights (and step, epoch, dataset position) before the last change."""
+    with store.use(session_id) as session:
+        session.undo()
+        store.save(session)
+        return json_response(session_state(session))
+
+
+@router.get("/{session_id}/export", responses=NOT_FOUND)
+def export(session_id: str, store: SessionStore = Depends(get_store)) -> schemas.SessionDocument:
+    """The whole session (network, weights, dataset, position, undo history) as one document."""
+    with store.use(session_id) as session:
+        return json_response(export_session(session))
+
+
+@router.get("/{session_id}/dataset", response_model=schemas.DatasetData,
+            responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail, "description": "no dataset"}})
+def dataset(session_id: str, store: SessionStore = Depends(get_store)):
+    """The session's training examples (targets shaped for its output layer)."""
+    with store.use(session_id) as session:
+        return json_response(dataset_to_lists(session.require_dataset("show")))

@@ -1,0 +1,38 @@
+"""Forward, backward and the SGD step: the calls that return a trace."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ...sessions import SessionStore
+from .. import schemas
+from ..deps import get_store
+from ..serialize import backward_trace, forward_trace, json_response, step_trace
+from .sessions import NOT_FOUND
+
+router = APIRouter(prefix="/api/sessions", tags=["traces"])
+CONFLICT = {409: {"model": schemas.ErrorDetail, "description": "no dataset to take an example from"}}
+
+
+@router.post("/{session_id}/forward", response_model=schemas.ForwardTrace, responses=NOT_FOUND)
+def forward(session_id: str, body: schemas.ForwardBody, store: SessionStore = Depends(get_store)):
+    """Forward pass keeping every s and a; the loss too if y (the target y*) is given. Changes nothing."""
+    with store.use(session_id) as session:
+        return json_response(forward_trace(session.forward(body.x, body.y)))
+
+
+@router.post("/{session_id}/backward", response_model=schemas.BackwardTrace, responses=NOT_FOUND)
+def backward(session_id: str, body: schemas.BackwardBody, store: SessionStore = Depends(get_store)):
+    """Forward, loss, then ∂L/∂a, δ = ∂L/∂s, ∂L/∂W, ∂L/∂b per layer, top-down. Changes nothing."""
+    with store.use(session_id) as session:
+        return json_response(backward_trace(session.backward(body.x, body.y)))
+
+
+@router.post("/{session_id}/step", response_model=schemas.StepTrace,
+             responses={**NOT_FOUND, **CONFLICT})
+def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store)):
+    """One SGD update w ← w − γ ∂L/∂w, on x/y, on dataset example `index`, or (with neither)
+    on the next example of the dataset (reshuffled each epoch)."""
+    with store.use(session_id) as session:
+        result = session.sgd_step(body.x, body.y, body.index, body.learning_rate)
+        store.save(session)
+        return json_response(step_trace(result, session))

@@ -1,0 +1,63 @@
+"""Many updates at once, batch prediction (heatmaps) and the gradient check."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ...engine import InputError
+from ...sessions import SessionStore
+from .. import schemas
+from ..config import Settings
+from ..deps import get_settings, get_store
+from ..limits import check_dataset_size
+from ..serialize import gradcheck_result, json_response
+from .sessions import NOT_FOUND
+
+router = APIRouter(prefix="/api/sessions", tags=["training"])
+GRADCHECK_MAX_PARAMETERS = 20_000
+
+
+@router.post("/{session_id}/train", response_model=schemas.TrainResult,
+             responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail, "description": "no dataset"}})
+def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depends(get_store),
+          settings: Settings = Depends(get_settings)):
+    """SGD on the session's dataset for a number of `epochs` or `steps` (updates);
+    `batch_size` 1 is the lecture's per-example SGD. One undo level restores the weights
+    before the whole call."""
+    with store.use(session_id) as session:
+        ds = session.require_dataset("train on")
+        batch = min(body.batch_size, ds.data.n)
+        updates = body.steps if body.steps is not None else \
+            -(-body.epochs * ds.data.n // batch)  # type: ignore[operator]
+        work = updates * batch * session.arch.n_parameters
+        if work > settings.max_train_work:
+            raise InputError("steps" if body.steps is not None else "epochs",
+                             f"this call would do {work:,} units of work (updates × batch × "
+                             f"parameters), over the limit of max_train_work="
+                             f"{settings.max_train_work:,}")
+        result = session.train(epochs=body.epochs, steps=body.steps, batch_size=batch,
+                               learning_rate=body.learning_rate)
+        store.save(session)
+        return json_response({"updates": result.updates, "loss": result.losses,
+                              "epoch_loss": result.epoch_losses, "step": session.step,
+                              "epoch": session.epoch, "dataset_loss": result.dataset_loss,
+                              "accuracy": result.accuracy})
+
+
+@router.post("/{session_id}/predict", response_model=schemas.PredictResult, responses=NOT_FOUND)
+def predict(session_id: str, body: schemas.PredictBody, store: SessionStore = Depends(get_store),
+            settings: Settings = Depends(get_settings)):
+    """Batch forward pass: the output for every row of X (e.g. a grid for a heatmap)."""
+    check_dataset_size(len(body.X), settings, "X")
+    with store.use(session_id) as session:
+        return json_response({"Y": session.predict(body.X)})
+
+
+@router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
+def gradcheck(session_id: str, body: schemas.GradcheckBody, store: SessionStore = Depends(get_store)):
+    """Backprop's ∂L/∂W, ∂L/∂b next to fourth-order central finite differences, per parameter."""
+    with store.use(session_id) as session:
+        if session.arch.n_parameters > GRADCHECK_MAX_PARAMETERS:
+            raise InputError("x", f"gradcheck is limited to networks of "
+                             f"{GRADCHECK_MAX_PARAMETERS} parameters")
+        trace, numeric = session.gradcheck(body.x, body.y, body.epsilon)
+        return json_response(gradcheck_result(trace, numeric))

@@ -1,0 +1,288 @@
+"""Pydantic models: strict request bodies carrying the limits, and response shapes
+(used for the OpenAPI document; the hot paths serialise with orjson directly)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .config import Settings
+
+LIMITS = Settings()   # static ceilings for the schema; the configured limits are checked in routes
+
+Num = Annotated[float, Field(allow_inf_nan=False, ge=-1e300, le=1e300)]
+Vector = list[Num]
+Matrix = list[list[Num]]
+ActivationName = Literal["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
+LossName = Literal["squared", "cross_entropy"]
+InitScheme = Literal["xavier", "he", "uniform", "normal", "zeros"]
+DatasetName = Literal["xor", "circle", "gauss", "spiral", "moons", "plane"]
+LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class InitSpec(Strict):
+    scheme: InitScheme = "xavier"
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+
+class LayerWeights(Strict):
+    W: Matrix = Field(description="[n_in][n_out]: W[i][j] is the weight from unit i below to unit j")
+    b: Vector
+
+
+class DatasetSpec(Strict):
+    name: DatasetName | Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    n: Annotated[int, Field(ge=4, le=LIMITS.max_dataset_size)] | None = None
+    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    X: Matrix | None = Field(None, description="user-supplied inputs, one row per example")
+    Y: Matrix | None = Field(None, description="user-supplied targets y*, one row per example")
+
+
+class NetworkSpec(Strict):
+    preset: Literal["lecture"] | None = Field(None, description="start from a named preset")
+    layers: Annotated[list[Annotated[int, Field(ge=1, le=LIMITS.max_units)]],
+                      Field(min_length=2, max_length=LIMITS.max_layers)] | None = None
+    activations: list[ActivationName] | None = None
+    loss: LossName | None = None
+    learning_rate: LearningRate | None = None
+    l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    init: InitSpec | None = None
+    weights: list[LayerWeights] | None = None
+    dataset: DatasetSpec | None = None
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"layers": [2, 2, 1], "activations": ["sigmoid", "linear"], "loss": "squared",
+         "learning_rate": 0.5, "init": {"scheme": "xavier", "seed": 0},
+         "dataset": {"name": "xor", "n": 200, "noise": 0.1, "seed": 0}},
+        {"preset": "lecture"},
+    ]})
+
+
+class WeightsBody(Strict):
+    weights: list[LayerWeights]
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"weights": [{"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},
+                     {"W": [[0.7], [-0.6]], "b": [0.2]}]}]})
+
+
+class ForwardBody(Strict):
+    x: Vector
+    y: Vector | None = None
+    model_config = ConfigDict(strict=True, extra="forbid",
+                              json_schema_extra={"examples": [{"x": [1.0, 0.0], "y": [1.0]}]})
+
+
+class BackwardBody(Strict):
+    x: Vector
+    y: Vector
+    model_config = ConfigDict(strict=True, extra="forbid",
+                              json_schema_extra={"examples": [{"x": [1.0, 0.0], "y": [1.0]}]})
+
+
+class GradcheckBody(BackwardBody):
+    epsilon: Annotated[float, Field(gt=0, le=0.1, allow_inf_nan=False)] = 1e-4
+
+
+class StepBody(Strict):
+    x: Vector | None = None
+    y: Vector | None = None
+    index: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="take this example of the session's dataset")
+    learning_rate: LearningRate | None = None
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {}, {"x": [1.0, 0.0], "y": [1.0], "learning_rate": 0.5}, {"index": 2}]})
+
+
+class TrainBody(Strict):
+    epochs: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    steps: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    batch_size: Annotated[int, Field(ge=1, le=LIMITS.max_dataset_size)] = 1
+    learning_rate: LearningRate | None = None
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"epochs": 10}, {"steps": 500, "batch_size": 16, "learning_rate": 0.3}]})
+
+    @model_validator(mode="after")
+    def one_of_epochs_or_steps(self) -> "TrainBody":
+        if (self.epochs is None) == (self.steps is None):
+            raise ValueError("give exactly one of 'epochs' or 'steps'")
+        return self
+
+
+class PredictBody(Strict):
+    X: Annotated[list[Vector], Field(min_length=1, max_length=LIMITS.max_dataset_size)]
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]}]})
+
+
+# ----- responses ---------------------------------------------------------
+class NetworkOut(BaseModel):
+    layers: list[int]
+    activations: list[str]
+    loss: str
+    learning_rate: float
+    l2: float
+    init: InitSpec
+
+
+class DatasetOut(BaseModel):
+    name: str
+    n: int
+    noise: float | None
+    seed: int | None
+    task: Literal["classification", "regression"]
+    next_index: int = Field(description="the example a step without x/y takes next")
+
+
+class SessionState(BaseModel):
+    id: str
+    network: NetworkOut
+    weights: list[LayerWeights]
+    step: int = Field(description="updates applied")
+    epoch: int = Field(description="completed passes over the dataset")
+    dataset: DatasetOut | None
+    history: int = Field(description="undo levels available")
+
+
+class LayerForwardOut(BaseModel):
+    s: list[float]
+    a: list[float]
+
+
+class ForwardTrace(BaseModel):
+    x: list[float]
+    y: list[float] | None
+    layers: list[LayerForwardOut]
+    output: list[float]
+    loss: float | None
+
+
+class LayerGradsOut(BaseModel):
+    dL_da: list[float]
+    dL_ds: list[float]
+    dL_dW: list[list[float]]
+    dL_db: list[float]
+
+
+class BackwardTrace(BaseModel):
+    x: list[float]
+    y: list[float]
+    forward: ForwardTrace
+    loss: float
+    grads: list[LayerGradsOut]
+
+
+class LayerUpdateOut(BaseModel):
+    W_before: list[list[float]]
+    W_after: list[list[float]]
+    b_before: list[float]
+    b_after: list[float]
+
+
+class StepTrace(BackwardTrace):
+    update: list[LayerUpdateOut]
+    learning_rate: float
+    step: int
+    epoch: int
+    example_index: int | None
+    loss_after: float
+
+
+class TrainResult(BaseModel):
+    updates: int
+    loss: list[float] = Field(description="loss of each update's batch, before the update")
+    epoch_loss: list[float] = Field(description="dataset loss at each epoch end crossed")
+    step: int
+    epoch: int
+    dataset_loss: float
+    accuracy: float | None
+
+
+class PredictResult(BaseModel):
+    Y: list[list[float]]
+
+
+class ParamCheck(BaseModel):
+    backprop: list[list[float]] | list[float]
+    numeric: list[list[float]] | list[float]
+
+
+class LayerCheck(BaseModel):
+    dL_dW: ParamCheck
+    dL_db: ParamCheck
+
+
+class GradcheckResult(BaseModel):
+    layers: list[LayerCheck]
+    max_abs_diff: float
+    max_rel_diff: float = Field(description="max |b − n| / max(|b|, |n|, 1e-6)")
+
+
+class DatasetData(BaseModel):
+    name: str
+    task: str
+    n: int
+    X: list[list[float]]
+    Y: list[list[float]]
+
+
+class DatasetInfo(BaseModel):
+    name: str
+    task: str
+    description: str
+    default_n: int
+    default_noise: float
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    sessions: int
+
+
+class HistoryEntry(Strict):
+    weights: list[LayerWeights]
+    step: Annotated[int, Field(ge=0)]
+    epoch: Annotated[int, Field(ge=0)]
+    cursor: Annotated[int, Field(ge=0)] = 0
+
+
+class DocumentDataset(Strict):
+    name: Annotated[str, Field(max_length=64)] | None = None
+    n: int | None = None
+    noise: float | None = None
+    seed: int | None = None
+    task: Literal["classification", "regression"] | None = None
+    X: Matrix
+    Y: Matrix
+    cursor: Annotated[int, Field(ge=0)] = 0
+    shuffle_seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+
+class DocumentNetwork(Strict):
+    layers: Annotated[list[Annotated[int, Field(ge=1, le=LIMITS.max_units)]],
+                      Field(min_length=2, max_length=LIMITS.max_layers)]
+    activations: list[ActivationName]
+    loss: LossName
+    learning_rate: LearningRate
+    l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+    init: InitSpec
+
+
+class SessionDocument(Strict):
+    format: Literal["backprop-explorer-session"]
+    version: Literal[1]
+    network: DocumentNetwork
+    weights: list[LayerWeights]
+    step: Annotated[int, Field(ge=0)]
+    epoch: Annotated[int, Field(ge=0)]
+    dataset: DocumentDataset | None = None
+    history: Annotated[list[HistoryEntry], Field(max_length=1000)] = []
+
+
+class ErrorDetail(BaseModel):
+    detail: str

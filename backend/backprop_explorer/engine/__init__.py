@@ -1,0 +1,30 @@
+"""Pure numpy engine: no HTTP, no JSON. Reads like the lecture."""
+
+from .activations import ACTIVATIONS, Activation
+from .datasets import DATASETS, Dataset, make_dataset, shuffled_order
+from .errors import DivergedError, InputError
+from .init import INIT_SCHEMES, init_weights
+from .losses import LOSSES, Loss
+from .network import (
+    Architecture,
+    BackwardTrace,
+    ForwardTrace,
+    LayerForward,
+    LayerGrads,
+    LayerUpdate,
+    Weights,
+    backward,
+    forward,
+    gradcheck,
+    loss_of,
+    predict,
+    sgd_update,
+    batch_gradients,
+)
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "DATASETS", "Dataset", "make_dataset", "shuffled_order", "INIT_SCHEMES",
+    "init_weights", "LOSSES", "Loss", "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
+    "LayerForward", "LayerGrads", "LayerUpdate", "Weights", "backward", "forward",
+    "gradcheck", "loss_of", "predict", "sgd_update", "batch_gradients",
+]

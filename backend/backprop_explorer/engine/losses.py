@@ -1,0 +1,71 @@
+"""Losses for one example, summed over output units, and their derivatives.
+
+`value(y, t, s)` gets the output activation y, the target t (the lecture's y*)
+and the output pre-activation s, so cross-entropy can be computed from s
+(log-sum-exp / softplus) and stays finite when y rounds to 0 or 1.
+`dL_da(y, t)` is the true ∂L/∂y. `fused_delta` gives δ = ∂L/∂s directly for
+the pairs where the chain rule simplifies to y − y* (and stays exact where
+∂L/∂y alone would overflow).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+TINY = np.finfo(np.float64).tiny
+
+
+def _softplus(s: np.ndarray) -> np.ndarray:
+    """log(1 + e^s) without overflow."""
+    return np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
+
+
+def _squared(y, t, s, activation):
+    d = y - t
+    return 0.5 * np.sum(d * d, axis=-1)
+
+
+def _cross_entropy(y, t, s, activation):
+    if activation == "softmax":
+        shifted = s - np.max(s, axis=-1, keepdims=True)
+        log_y = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        return -np.sum(np.where(t != 0, t * log_y, 0.0), axis=-1)
+    if activation == "sigmoid":
+        # −[t log σ(s) + (1 − t) log(1 − σ(s))] = t·softplus(−s) + (1 − t)·softplus(s)
+        return np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s), axis=-1)
+    y = np.clip(y, TINY, 1.0 - 1e-16)
+    return -np.sum(t * np.log(y) + (1.0 - t) * np.log1p(-y), axis=-1)
+
+
+def _squared_grad(y, t):
+    return y - t
+
+
+def _cross_entropy_grad(y, t):
+    y = np.clip(y, TINY, None)
+    one_minus = np.clip(1.0 - y, TINY, None)
+    return -t / y + (1.0 - t) / one_minus
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    value: Callable[..., np.ndarray]          # (y, t, s, activation) -> loss per example
+    dL_da: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    output_activations: tuple[str, ...] | None   # allowed output activations (None: any)
+
+    def fused_delta(self, activation: str, y: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+        if self.name == "cross_entropy" and activation in ("sigmoid", "softmax"):
+            return y - t
+        if self.name == "squared" and activation == "linear":
+            return y - t
+        return None
+
+
+LOSSES: dict[str, Loss] = {
+    "squared": Loss("squared", _squared, _squared_grad, None),
+    "cross_entropy": Loss("cross_entropy", _cross_entropy, _cross_entropy_grad,
+                          ("sigmoid", "softmax")),
+}

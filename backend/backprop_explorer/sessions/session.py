@@ -1,0 +1,315 @@
+"""One user's network: architecture, weights, dataset, SGD position and undo history.
+
+A Session is not thread-safe by itself; the store hands it out under its lock.
+Every mutating method records an undo snapshot first and leaves the session
+unchanged if it raises.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import engine
+from ..engine import Architecture, InputError, Weights
+from .errors import Conflict
+
+HISTORY_LEVELS = 100
+
+
+@dataclass
+class DatasetState:
+    data: engine.Dataset
+    spec: dict[str, Any]        # {"name", "n", "noise", "seed"} or {"name": "custom", "n"}
+    targets: np.ndarray         # Y shaped for this network's outputs
+    shuffle_seed: int
+    cursor: int = 0             # position within the current epoch's order
+    _order_epoch: int = -1
+    _order: np.ndarray | None = None
+
+    def order(self, epoch: int) -> np.ndarray:
+        if self._order_epoch != epoch:
+            self._order = engine.shuffled_order(self.data.n, self.shuffle_seed, epoch)
+            self._order_epoch = epoch
+        return self._order  # type: ignore[return-value]
+
+
+@dataclass
+class Snapshot:
+    weights: Weights
+    step: int
+    epoch: int
+    cursor: int
+
+
+@dataclass
+class TrainResult:
+    updates: int
+    losses: list[float]
+    epoch_losses: list[float]
+    dataset_loss: float
+    accuracy: float | None
+
+
+@dataclass
+class StepResult:
+    trace: engine.BackwardTrace
+    updates: list[engine.LayerUpdate]
+    learning_rate: float
+    example_index: int | None
+    loss_after: float
+
+
+def _as_vector(values, size: int, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.shape[0] != size:
+        raise InputError(name, f"expected {size} number(s), got {len(values)}")
+    if not np.isfinite(arr).all():
+        raise InputError(name, "must be finite numbers")
+    return arr
+
+
+def _as_matrix(rows, n_cols: int, name: str) -> np.ndarray:
+    if not rows:
+        raise InputError(name, "needs at least one row")
+    for i, row in enumerate(rows):
+        if len(row) != n_cols:
+            raise InputError(f"{name}.{i}", f"expected {n_cols} number(s), got {len(row)}")
+    arr = np.asarray(rows, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise InputError(name, "must be finite numbers")
+    return arr
+
+
+def weights_from_lists(arch: Architecture, layers: list[dict], name: str = "weights") -> Weights:
+    if len(layers) != len(arch.layers) - 1:
+        raise InputError(name, f"expected {len(arch.layers) - 1} layer(s), got {len(layers)}")
+    out = []
+    for l, (layer, n_in, n_out) in enumerate(zip(layers, arch.layers[:-1], arch.layers[1:])):
+        if len(layer["W"]) != n_in:
+            raise InputError(f"{name}.{l}.W", f"expected {n_in} row(s) of {n_out}, got {len(layer['W'])} row(s)")
+        W = _as_matrix(layer["W"], n_out, f"{name}.{l}.W")
+        b = _as_vector(layer["b"], n_out, f"{name}.{l}.b")
+        out.append((W, b))
+    return out
+
+
+def _targets_check(arch: Architecture, Y: np.ndarray, name: str) -> None:
+    if arch.loss == "cross_entropy" and ((Y < 0).any() or (Y > 1).any()):
+        raise InputError(name, "cross_entropy targets must lie in [0, 1]")
+
+
+class Session:
+    def __init__(self, session_id: str, arch: Architecture, learning_rate: float,
+                 init: dict[str, Any], weights: Weights, dataset: DatasetState | None,
+                 step: int = 0, epoch: int = 0) -> None:
+        self.id = session_id
+        self.arch = arch
+        self.learning_rate = learning_rate
+        self.init = init
+        self.weights = weights
+        self.dataset = dataset
+        self.step = step
+        self.epoch = epoch
+        self.history: deque[Snapshot] = deque(maxlen=HISTORY_LEVELS)
+        self.lock = threading.Lock()
+        self.version = 0            # bumped on every mutation (for persistence)
+
+    # ----- construction -------------------------------------------------
+    @classmethod
+    def create(cls, session_id: str, spec: dict[str, Any]) -> "Session":
+        arch = Architecture(tuple(spec["layers"]), tuple(spec["activations"]), spec["loss"],
+                            float(spec["l2"]))
+        init = dict(spec["init"])
+        if spec.get("weights") is not None:
+            weights = weights_from_lists(arch, spec["weights"])
+        else:
+            weights = engine.init_weights(list(arch.layers), init["scheme"], init["seed"])
+        dataset = make_dataset_state(arch, spec.get("dataset"), init["seed"])
+        return cls(session_id, arch, float(spec["learning_rate"]), init, weights, dataset)
+
+    # ----- reading ------------------------------------------------------
+    def network_spec(self) -> dict[str, Any]:
+        return {"layers": list(self.arch.layers), "activations": list(self.arch.activations),
+                "loss": self.arch.loss, "learning_rate": self.learning_rate, "l2": self.arch.l2,
+                "init": dict(self.init)}
+
+    def example(self, x, y) -> tuple[np.ndarray, np.ndarray | None]:
+        xv = _as_vector(x, self.arch.layers[0], "x")
+        yv = None if y is None else _as_vector(y, self.arch.layers[-1], "y")
+        if yv is not None:
+            _targets_check(self.arch, yv, "y")
+        return xv, yv
+
+    def forward(self, x, y=None) -> engine.ForwardTrace:
+        xv, yv = self.example(x, y)
+        return engine.forward(self.arch, self.weights, xv, yv)
+
+    def backward(self, x, y) -> engine.BackwardTrace:
+        xv, yv = self.example(x, y)
+        return engine.backward(self.arch, self.weights, xv, yv)
+
+    def predict(self, X) -> np.ndarray:
+        return engine.predict(self.arch, self.weights, _as_matrix(X, self.arch.layers[0], "X"))
+
+    def gradcheck(self, x, y, epsilon: float):
+        xv, yv = self.example(x, y)
+        return engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
+
+    def require_dataset(self, action: str) -> DatasetState:
+        if self.dataset is None:
+            raise Conflict(f"this session has no dataset to {action}; create it with a dataset "
+                           "or pass x and y")
+        return self.dataset
+
+    # ----- changing -----------------------------------------------------
+    def _snapshot(self) -> Snapshot:
+        return Snapshot(self.weights, self.step, self.epoch,
+                        self.dataset.cursor if self.dataset else 0)
+
+    def _commit(self, before: Snapshot) -> None:
+        self.history.append(before)
+        self.version += 1
+
+    def set_weights(self, layers: list[dict]) -> None:
+        weights = weights_from_lists(self.arch, layers)
+        before = self._snapshot()
+        self.weights = weights
+        self._commit(before)
+
+    def undo(self) -> None:
+        if not self.history:
+            raise Conflict("nothing to undo: no update has been made (or the history is used up)")
+        snap = self.history.pop()
+        self.weights, self.step, self.epoch = snap.weights, snap.step, snap.epoch
+        if self.dataset:
+            self.dataset.cursor = snap.cursor
+        self.version += 1
+
+    def _next_example(self) -> tuple[int, int, int]:
+        """(dataset index, epoch after, cursor after) for the next per-example SGD step."""
+        ds = self.dataset
+        idx = int(ds.order(self.epoch)[ds.cursor])  # type: ignore[union-attr]
+        cursor, epoch = ds.cursor + 1, self.epoch   # type: ignore[union-attr]
+        if cursor == ds.data.n:                     # type: ignore[union-attr]
+            cursor, epoch = 0, epoch + 1
+        return idx, epoch, cursor
+
+    def sgd_step(self, x=None, y=None, index: int | None = None,
+                 learning_rate: float | None = None) -> StepResult:
+        lr = self.learning_rate if learning_rate is None else learning_rate
+        epoch, cursor = self.epoch, self.dataset.cursor if self.dataset else 0
+        if x is not None or y is not None:
+            if x is None or y is None:
+                raise InputError("y" if y is None else "x", "x and y go together: give both or neither")
+            if index is not None:
+                raise InputError("index", "give either x and y or an index, not both")
+            xv, yv = self.example(x, y)
+            example_index = None
+        else:
+            ds = self.require_dataset("take the next example from")
+            if index is not None:
+                if not 0 <= index < ds.data.n:
+                    raise InputError("index", f"must be between 0 and {ds.data.n - 1}")
+                example_index = index
+            else:
+                example_index, epoch, cursor = self._next_example()
+            xv, yv = ds.data.X[example_index], ds.targets[example_index]
+        trace = engine.backward(self.arch, self.weights, xv, yv)
+        new = engine.sgd_update(self.weights, [(g.dL_dW, g.dL_db) for g in trace.grads], lr)
+        loss_after = engine.forward(self.arch, new, xv, yv).loss
+        updates = [engine.LayerUpdate(W0, W1, b0, b1)
+                   for (W0, b0), (W1, b1) in zip(self.weights, new)]
+        before = self._snapshot()
+        self.weights, self.step, self.epoch = new, self.step + 1, epoch
+        if self.dataset:
+            self.dataset.cursor = cursor
+        self._commit(before)
+        return StepResult(trace, updates, lr, example_index, loss_after)  # type: ignore[arg-type]
+
+    def train(self, *, epochs: int | None = None, steps: int | None = None, batch_size: int = 1,
+              learning_rate: float | None = None, max_updates: int | None = None) -> TrainResult:
+        """Many SGD updates on the dataset: per example (batch_size 1, as in the lecture) or
+        vectorised mini-batches, each epoch in a fresh shuffled order. `epochs=k` runs until
+        k epoch ends have been crossed (the first may be the rest of a started epoch)."""
+        ds = self.require_dataset("train on")
+        lr = self.learning_rate if learning_rate is None else learning_rate
+        n = ds.data.n
+        weights, epoch, cursor = self.weights, self.epoch, ds.cursor
+        target_epoch = epoch + epochs if epochs is not None else None
+        losses: list[float] = []
+        epoch_losses: list[float] = []
+        X, Y = ds.data.X, ds.targets
+        while (steps is not None and len(losses) < steps) or \
+                (target_epoch is not None and epoch < target_epoch):
+            if max_updates is not None and len(losses) >= max_updates:
+                break
+            take = ds.order(epoch)[cursor:min(cursor + batch_size, n)]
+            loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
+            weights = engine.sgd_update(weights, grads, lr)
+            losses.append(loss)
+            cursor += len(take)
+            if cursor == n:
+                cursor, epoch = 0, epoch + 1
+                epoch_losses.append(engine.loss_of(self.arch, weights, X, Y))
+        before = self._snapshot()
+        self.weights, self.step, self.epoch = weights, self.step + len(losses), epoch
+        ds.cursor = cursor
+        self._commit(before)
+        return TrainResult(len(losses), losses, epoch_losses,
+                           engine.loss_of(self.arch, weights, X, Y), self.accuracy())
+
+    def accuracy(self) -> float | None:
+        ds = self.dataset
+        if ds is None or ds.data.task != "classification":
+            return None
+        out = engine.predict(self.arch, self.weights, ds.data.X)
+        if out.shape[1] == 1:
+            hits = (out[:, 0] > 0.5) == (ds.targets[:, 0] > 0.5)
+        else:
+            hits = out.argmax(axis=1) == ds.targets.argmax(axis=1)
+        return float(hits.mean())
+
+    def next_index(self) -> int | None:
+        if self.dataset is None:
+            return None
+        return int(self.dataset.order(self.epoch)[self.dataset.cursor])
+
+
+def make_dataset_state(arch: Architecture, spec: dict[str, Any] | None,
+                       shuffle_seed: int) -> DatasetState | None:
+    if spec is None:
+        return None
+    if spec.get("X") is not None or spec.get("Y") is not None:
+        if spec.get("X") is None or spec.get("Y") is None:
+            raise InputError("dataset", "a user-supplied dataset needs both X and Y")
+        X = _as_matrix(spec["X"], arch.layers[0], "dataset.X")
+        Y = _as_matrix(spec["Y"], arch.layers[-1], "dataset.Y")
+        if len(X) != len(Y):
+            raise InputError("dataset.Y", f"has {len(Y)} rows but X has {len(X)}")
+        _targets_check(arch, Y, "dataset.Y")
+        values = np.unique(Y)
+        task = "classification" if np.isin(values, (0.0, 1.0)).all() else "regression"
+        data = engine.Dataset(spec.get("name") or "custom", task, X, Y)
+        resolved = {"name": data.name, "n": data.n, "noise": None, "seed": spec.get("seed", 0)}
+        seed = int(spec.get("seed") or shuffle_seed)
+    else:
+        name = spec["name"]
+        kind = engine.DATASETS.get(name)
+        if kind is None:
+            raise InputError("dataset.name", f"unknown dataset {name!r}; choose one of "
+                             + ", ".join(engine.DATASETS))
+        if arch.layers[0] != 2:
+            raise InputError("dataset", f"the built-in datasets are 2-D but the network has "
+                             f"{arch.layers[0]} input(s)")
+        n = spec.get("n") or kind.default_n
+        noise = kind.default_noise if spec.get("noise") is None else spec["noise"]
+        seed = spec.get("seed") or 0
+        data = engine.make_dataset(name, n, noise, seed)
+        resolved = {"name": name, "n": n, "noise": noise, "seed": seed}
+    targets = data.targets(arch.layers[-1])
+    _targets_check(arch, targets, "dataset")
+    return DatasetState(data, resolved, targets, seed)
