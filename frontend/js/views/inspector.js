@@ -1,0 +1,163 @@
+// views/inspector.js — the chain-rule inspector panel.
+//
+//   mountInspector(container) → unmount()
+//
+// Shows the selected weight's ∂L/∂w (or the selected unit's δ = ∂L/∂s) as the product of its
+// local factors, typeset with the vendored KaTeX: the lecture's symbolic line, the closed form
+// (when it differs), the same product with the trace's numbers in parentheses, and the value,
+// checked against the trace. Names the cached δ it reuses from the layer above, and publishes
+// the path(s) to highlight as state.highlight = {units, edges} (see state.js) for the network view.
+// Reads state.session, state.trace, state.selection; writes only state.highlight.
+//
+// Test hooks: data-testid="inspector-factor" on each numeric factor (text = the displayed
+// number, data-value = the full value), "inspector-product" on the result, "inspector-term" on
+// the numbers inside an explicit sum, "inspector-cached", "inspector-check", "inspector-empty".
+import katex from '../../vendor/katex/katex.mjs';
+import { getState, setState, subscribe } from '../state.js';
+import { buildChainRule, toLatex, toText, latexNumber } from '../chainrule.js';
+import { formatNumber } from '../format.js';
+
+const STYLE_ID = 'bp-inspector-style';
+// Okabe–Ito blue for the cached δ; the whole theme may override it with --bp-cached.
+const STYLE = `
+.bp-inspector { font-size: 1rem; line-height: 1.5; }
+.bp-inspector .bp-title { font-weight: 600; margin: 0 0 .4em; }
+.bp-inspector .bp-line { overflow-x: auto; overflow-y: hidden; padding: .15em 0; }
+.bp-inspector .bp-line .katex { font-size: 1.15em; }
+.bp-inspector .bp-cached { color: var(--bp-cached, #0072B2); }
+.bp-inspector .bp-cached-note { border-left: .25em solid var(--bp-cached, #0072B2); padding-left: .5em; margin: .5em 0; }
+.bp-inspector .bp-check { font-size: .9em; opacity: .85; margin: .3em 0; }
+.bp-inspector .bp-notes { font-size: .9em; opacity: .85; margin: .3em 0 0; padding-left: 1.2em; }
+.bp-inspector .bp-empty { opacity: .8; font-style: italic; }
+`;
+
+const KATEX_OPTIONS = {
+  throwOnError: false,
+  strict: 'ignore',
+  trust: (ctx) => ctx.command === '\\htmlData' || ctx.command === '\\htmlClass',
+};
+
+function ensureStyle() {
+  if (typeof document === 'undefined' || document.getElementById(STYLE_ID)) return;
+  const style = document.createElement('style');
+  style.id = STYLE_ID;
+  style.textContent = STYLE;
+  document.head.appendChild(style);
+}
+
+function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function mathLine(latex, testid) {
+  const div = el('div', { class: 'bp-line', 'data-testid': testid });
+  katex.render(latex, div, KATEX_OPTIONS);
+  return div;
+}
+
+// \htmlData values must not contain "," or "="
+const dataValue = (v) => String(v).replace(/[,=]/g, '');
+
+function weightsFor(state) {
+  return state.session ? state.session.weights : null;
+}
+
+function traceName(expr) {
+  const s = expr.selection;
+  if (s.kind === 'weight') {
+    return s.from === 0
+      ? `dL_db[${s.to - 1}] of layer ${s.layer}`
+      : `dL_dW[${s.from - 1}][${s.to - 1}] of layer ${s.layer}`;
+  }
+  return `dL_ds[${s.unit - 1}] of layer ${s.layer}`;
+}
+
+function highlightKey(h) {
+  return h ? JSON.stringify(h) : 'null';
+}
+
+export function mountInspector(container) {
+  ensureStyle();
+  container.classList.add('bp-inspector');
+  container.setAttribute('aria-live', 'polite');
+  let last = { session: undefined, trace: undefined, selection: undefined };
+
+  function render(state) {
+    if (state.session === last.session && state.trace === last.trace && state.selection === last.selection) return;
+    last = { session: state.session, trace: state.trace, selection: state.selection };
+    const network = state.session && state.session.network;
+    const expr = network
+      ? buildChainRule({ network, trace: state.trace, selection: state.selection, weights: weightsFor(state) })
+      : { ok: false, reason: 'No session yet.' };
+    container.replaceChildren(...(expr.ok ? renderExpr(expr) : renderEmpty(expr.reason)));
+    const highlight = expr.ok ? expr.highlight : null;
+    if (highlightKey(highlight) !== highlightKey(getState().highlight ?? null)) setState({ highlight });
+  }
+
+  const unsubscribe = subscribe((state) => render(state));
+  render(getState());
+  return () => {
+    unsubscribe();
+    container.replaceChildren();
+    if (getState().highlight) setState({ highlight: null });
+  };
+}
+
+function renderEmpty(reason) {
+  return [
+    el('p', { class: 'bp-title' }, 'Chain rule'),
+    el('p', { class: 'bp-empty', 'data-testid': 'inspector-empty' }, reason),
+  ];
+}
+
+function renderExpr(expr) {
+  const nodes = [];
+  nodes.push(el('p', { class: 'bp-title' }, `Chain rule for ${expr.target.text}`));
+  const cachedIdx = new Set();
+  expr.factors.forEach((f, i) => { if (f.cached) cachedIdx.add(i); });
+  const tex = toLatex(expr, {
+    format: (v) => latexNumber(v),
+    wrapSymbol: (s, f, i) => (cachedIdx.has(i) ? `\\htmlClass{bp-cached}{${s}}` : s),
+    wrapFactor: (n, f, i) => {
+      const inner = `\\htmlData{testid=inspector-factor, value=${dataValue(f.value)}, role=${f.role}}{${n}}`;
+      return cachedIdx.has(i) ? `\\htmlClass{bp-cached}{${inner}}` : inner;
+    },
+    wrapTerm: (n, f) => {
+      const inner = `\\htmlData{testid=inspector-term, value=${dataValue(f.value)}, role=${f.role}}{${n}}`;
+      return f.cached ? `\\htmlClass{bp-cached}{${inner}}` : inner;
+    },
+    wrapProduct: (n) => `\\htmlData{testid=inspector-product, value=${dataValue(expr.value)}}{${n}}`,
+  });
+  const math = el('div', { class: 'bp-math', role: 'math', 'aria-label': toText(expr) });
+  math.append(mathLine(tex.symbolic, 'inspector-symbolic'));
+  if (tex.closed) math.append(mathLine(tex.closed, 'inspector-closed'));
+  math.append(mathLine(tex.numeric, 'inspector-numeric'));
+  math.append(mathLine(tex.result, 'inspector-result'));
+  nodes.push(math);
+
+  if (expr.cached.length) {
+    const names = expr.cached.map((c) => `${c.text} = ${formatNumber(c.value)}`).join(', ');
+    const fromAbove = expr.cached[0].unit.layer > expr.selection.layer;
+    const text = fromAbove
+      ? `Cached δ from the layer above (highlighted): ${names} — computed once on the way down and reused here.`
+      : `${names} is δ = ∂L/∂s of this output unit: computed once here and cached for every weight below.`;
+    nodes.push(el('p', { class: 'bp-cached-note', 'data-testid': 'inspector-cached' }, text));
+  }
+
+  if (expr.traceValue !== null && expr.traceValue !== undefined) {
+    const diff = Math.abs(expr.value - expr.traceValue);
+    const ok = diff <= 1e-9 * Math.max(1, Math.abs(expr.traceValue));
+    nodes.push(el('p', { class: 'bp-check', 'data-testid': 'inspector-check' },
+      `Backend trace: ${traceName(expr)} = ${formatNumber(expr.traceValue)} ${ok ? '✓ same' : `✗ differs by ${formatNumber(diff)}`}`));
+  }
+  const notes = expr.notes.filter((n) => !/cached/.test(n));
+  if (notes.length) {
+    const ul = el('ul', { class: 'bp-notes' });
+    for (const n of notes) ul.append(el('li', {}, n));
+    nodes.push(ul);
+  }
+  return nodes;
+}
