@@ -1,0 +1,240 @@
+// views/charts.js — the loss chart.
+//
+//   mountLossChart(container) → unmount()
+//
+// An SVG chart of state.lossHistory ([{step, epoch, loss}], one entry per update seen, including
+// the per-update losses of /train) against the step, with the mean loss of each epoch drawn as
+// a step line on top. Linear or log y axis (toggle). Thousands of points stay fast: the per-step
+// line is reduced to the min and max of each pixel column before drawing (spikes survive).
+// Redraws at most once per animation frame.
+//
+// Pure helpers (exported for tests): niceTicks(lo, hi, count), downsample(points, buckets),
+// epochMeans(history).
+//
+// Test hooks: data-testid="loss-chart-svg", "loss-summary", "loss-log-toggle", "loss-empty".
+import { getState, subscribe } from '../state.js';
+import { formatNumber } from '../format.js';
+
+const W = 480;
+const H = 220;
+const M = { left: 54, right: 12, top: 12, bottom: 36 };
+const PW = W - M.left - M.right;
+const PH = H - M.top - M.bottom;
+// Okabe–Ito: blue for each update's loss, vermillion for the epoch means
+const STEP_COLOUR = 'var(--bp-loss-step, #0072B2)';
+const EPOCH_COLOUR = 'var(--bp-loss-epoch, #D55E00)';
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+// ------------------------------------------------------------ pure helpers
+
+/** About `count` round tick values covering [lo, hi]. */
+export function niceTicks(lo, hi, count = 5) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (hi === lo) return [lo];
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  }
+  return ticks;
+}
+
+/**
+ * Reduce [{x, y}] (sorted by x) to at most ~2·buckets points: the first, min, max and last
+ * point of each x bucket, in x order. Short inputs come back unchanged.
+ */
+export function downsample(points, buckets) {
+  if (points.length <= 2 * buckets) return points;
+  const x0 = points[0].x;
+  const span = points[points.length - 1].x - x0 || 1;
+  const out = [];
+  let i = 0;
+  for (let b = 0; b < buckets && i < points.length; b += 1) {
+    const end = x0 + (span * (b + 1)) / buckets;
+    const start = i;
+    let lo = i;
+    let hi = i;
+    while (i < points.length && (points[i].x <= end || b === buckets - 1)) {
+      if (points[i].y < points[lo].y) lo = i;
+      if (points[i].y > points[hi].y) hi = i;
+      i += 1;
+    }
+    if (i === start) continue;
+    const keep = [...new Set([start, lo, hi, i - 1])].sort((a, c) => a - c);
+    for (const k of keep) out.push(points[k]);
+  }
+  return out;
+}
+
+/** Consecutive runs of one epoch → [{epoch, first, last, mean, count}] (finite losses only). */
+export function epochMeans(history) {
+  const out = [];
+  for (const h of history) {
+    if (!Number.isFinite(h.loss)) continue;
+    const cur = out[out.length - 1];
+    if (cur && cur.epoch === h.epoch) {
+      cur.sum += h.loss;
+      cur.count += 1;
+      cur.last = h.step;
+    } else {
+      out.push({ epoch: h.epoch, first: h.step, last: h.step, sum: h.loss, count: 1 });
+    }
+  }
+  return out.map(({ sum, ...rest }) => ({ ...rest, mean: sum / rest.count }));
+}
+
+// ------------------------------------------------------------ view
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+export function mountLossChart(container) {
+  container.classList.add('bp-loss-chart');
+  const bar = document.createElement('div');
+  bar.style.cssText = 'display:flex;gap:1em;align-items:center;justify-content:space-between;flex-wrap:wrap';
+  const summary = document.createElement('span');
+  summary.dataset.testid = 'loss-summary';
+  const toggleLabel = document.createElement('label');
+  const toggle = document.createElement('input');
+  toggle.type = 'checkbox';
+  toggle.dataset.testid = 'loss-log-toggle';
+  toggleLabel.append(toggle, ' log scale');
+  bar.append(summary, toggleLabel);
+  const chart = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-label': 'Loss over steps',
+    'data-testid': 'loss-chart-svg',
+    style: 'width:100%;height:auto;display:block;overflow:visible',
+  });
+  container.replaceChildren(bar, chart);
+
+  let drawn = null;
+  let frame = 0;
+  const schedule = () => {
+    if (frame) return;
+    const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f) => setTimeout(f, 16);
+    frame = raf(() => {
+      frame = 0;
+      draw();
+    });
+  };
+  toggle.addEventListener('change', () => {
+    drawn = null;
+    schedule();
+  });
+
+  function draw() {
+    const history = getState().lossHistory || [];
+    if (history === drawn) return;
+    drawn = history;
+    const pts = history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ x: h.step, y: h.loss }));
+    chart.replaceChildren();
+    if (!pts.length) {
+      summary.textContent = 'No updates yet';
+      chart.append(svg('text', {
+        x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
+      }, 'Press Step or Train to see the loss'));
+      return;
+    }
+    const means = epochMeans(history);
+    const log = toggle.checked && pts.every((p) => p.y > 0);
+    const fy = log ? Math.log10 : (v) => v;
+    let yLo = Infinity;
+    let yHi = -Infinity;
+    for (const p of pts) {
+      const v = fy(p.y);
+      if (v < yLo) yLo = v;
+      if (v > yHi) yHi = v;
+    }
+    if (!log) yLo = Math.min(0, yLo);
+    if (yHi === yLo) yHi = yLo + (log ? 1 : Math.abs(yLo) || 1);
+    const pad = (yHi - yLo) * 0.05;
+    yHi += pad;
+    if (log) yLo -= pad;
+    const xLo = pts[0].x;
+    const xHi = Math.max(pts[pts.length - 1].x, xLo + 1);
+    const sx = (x) => M.left + ((x - xLo) / (xHi - xLo)) * PW;
+    const sy = (v) => M.top + PH - ((v - yLo) / (yHi - yLo)) * PH;
+
+    // axes and grid
+    const axes = svg('g', { fill: 'currentColor', 'font-size': 11, stroke: 'none' });
+    const yTicks = log
+      ? niceTicks(Math.ceil(yLo), Math.floor(yHi), 5).filter((t) => Number.isInteger(t))
+      : niceTicks(yLo, yHi, 5);
+    for (const t of yTicks) {
+      const y = sy(t);
+      axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: y, y2: y, stroke: 'currentColor', 'stroke-opacity': 0.15 }));
+      axes.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, log ? formatNumber(10 ** t) : formatNumber(t)));
+    }
+    const xTicks = niceTicks(xLo, xHi, 6).filter((t) => Number.isInteger(t));
+    for (const t of xTicks) {
+      const x = sx(t);
+      axes.append(svg('line', { x1: x, x2: x, y1: M.top + PH, y2: M.top + PH + 4, stroke: 'currentColor' }));
+      axes.append(svg('text', { x, y: M.top + PH + 16, 'text-anchor': 'middle' }, String(t)));
+    }
+    axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: M.top + PH, y2: M.top + PH, stroke: 'currentColor' }));
+    axes.append(svg('line', { x1: M.left, x2: M.left, y1: M.top, y2: M.top + PH, stroke: 'currentColor' }));
+    axes.append(svg('text', { x: M.left + PW / 2, y: H - 4, 'text-anchor': 'middle' }, 'step'));
+    axes.append(svg('text', {
+      x: 12, y: M.top + PH / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${M.top + PH / 2})`,
+    }, log ? 'loss (log)' : 'loss'));
+    chart.append(axes);
+
+    // per-update loss, reduced to ≤ 2 points per pixel column
+    const reduced = downsample(pts, Math.round(PW));
+    const d = reduced.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(fy(p.y)).toFixed(1)}`).join('');
+    chart.append(svg('path', {
+      d, fill: 'none', stroke: STEP_COLOUR, 'stroke-width': 1.2, 'stroke-opacity': 0.7, 'data-testid': 'loss-step-line',
+    }));
+    if (pts.length <= 60) {
+      const dots = svg('g', { fill: STEP_COLOUR });
+      for (const p of pts) dots.append(svg('circle', { cx: sx(p.x), cy: sy(fy(p.y)), r: 2.2 }));
+      chart.append(dots);
+    }
+
+    // epoch means as a step line (each epoch's mean over its updates)
+    if (means.length > 1 || (means.length === 1 && means[0].count > 1)) {
+      const seg = means
+        .map((m) => {
+          const x1 = sx(Math.max(xLo, m.first - 0.5));
+          const x2 = sx(Math.min(xHi, m.last + 0.5));
+          const y = sy(fy(m.mean)).toFixed(1);
+          return `M${x1.toFixed(1)},${y}H${x2.toFixed(1)}`;
+        })
+        .join('');
+      chart.append(svg('path', {
+        d: seg, fill: 'none', stroke: EPOCH_COLOUR, 'stroke-width': 2.5, 'data-testid': 'loss-epoch-line',
+      }));
+    }
+
+    // legend
+    const legend = svg('g', { 'font-size': 11, fill: 'currentColor' });
+    const lx = M.left + PW - 150;
+    legend.append(svg('line', { x1: lx, x2: lx + 16, y1: M.top + 6, y2: M.top + 6, stroke: STEP_COLOUR, 'stroke-width': 2 }));
+    legend.append(svg('text', { x: lx + 20, y: M.top + 10 }, 'each update'));
+    legend.append(svg('line', { x1: lx + 88, x2: lx + 104, y1: M.top + 6, y2: M.top + 6, stroke: EPOCH_COLOUR, 'stroke-width': 3 }));
+    legend.append(svg('text', { x: lx + 108, y: M.top + 10 }, 'epoch'));
+    chart.append(legend);
+
+    const lastMean = means[means.length - 1];
+    summary.textContent = `${pts.length} update${pts.length === 1 ? '' : 's'} · last loss ${formatNumber(pts[pts.length - 1].y)}`
+      + (lastMean ? ` · epoch ${lastMean.epoch} mean ${formatNumber(lastMean.mean)}` : '');
+  }
+
+  const unsubscribe = subscribe((state, previous) => {
+    if (!previous || state.lossHistory !== previous.lossHistory) schedule();
+  });
+  draw();
+  return () => {
+    unsubscribe();
+    container.replaceChildren();
+  };
+}
