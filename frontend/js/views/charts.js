@@ -202,11 +202,14 @@ export function mountLossChart(container) {
 
     // epoch means as a step line (each epoch's mean over its updates)
     if (means.length > 1 || (means.length === 1 && means[0].count > 1)) {
+      // few epochs: a flat segment over each epoch's updates; many: a line through their middles
+      const flat = means.length <= PW / 6;
       const seg = means
-        .map((m) => {
+        .map((m, i) => {
+          const y = sy(fy(m.mean)).toFixed(1);
+          if (!flat) return `${i ? 'L' : 'M'}${sx((m.first + m.last) / 2).toFixed(1)},${y}`;
           const x1 = sx(Math.max(xLo, m.first - 0.5));
           const x2 = sx(Math.min(xHi, m.last + 0.5));
-          const y = sy(fy(m.mean)).toFixed(1);
           return `M${x1.toFixed(1)},${y}H${x2.toFixed(1)}`;
         })
         .join('');
@@ -221,7 +224,7 @@ export function mountLossChart(container) {
     legend.append(svg('line', { x1: lx, x2: lx + 16, y1: M.top + 6, y2: M.top + 6, stroke: STEP_COLOUR, 'stroke-width': 2 }));
     legend.append(svg('text', { x: lx + 20, y: M.top + 10 }, 'each update'));
     legend.append(svg('line', { x1: lx + 88, x2: lx + 104, y1: M.top + 6, y2: M.top + 6, stroke: EPOCH_COLOUR, 'stroke-width': 3 }));
-    legend.append(svg('text', { x: lx + 108, y: M.top + 10 }, 'epoch'));
+    legend.append(svg('text', { x: lx + 108, y: M.top + 10 }, 'epoch mean'));
     chart.append(legend);
 
     const lastMean = means[means.length - 1];

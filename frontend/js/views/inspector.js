@@ -54,8 +54,14 @@ function el(tag, attrs = {}, text = null) {
 
 function mathLine(latex, testid) {
   const div = el('div', { class: 'bp-line', 'data-testid': testid });
-  katex.render(latex, div, KATEX_OPTIONS);
+  katex.render(`\\displaystyle ${latex}`, div, KATEX_OPTIONS);
   return div;
+}
+
+function mathInline(latex) {
+  const span = el('span');
+  katex.render(latex, span, KATEX_OPTIONS);
+  return span;
 }
 
 // \htmlData values must not contain "," or "="
@@ -115,12 +121,12 @@ function renderEmpty(reason) {
 
 function renderExpr(expr) {
   const nodes = [];
-  nodes.push(el('p', { class: 'bp-title' }, `Chain rule for ${expr.target.text}`));
+  nodes.push(el('p', { class: 'bp-title' }, expr.kind === 'weight' ? 'Chain rule for the selected weight' : 'Chain rule for the selected unit'));
   const cachedIdx = new Set();
   expr.factors.forEach((f, i) => { if (f.cached) cachedIdx.add(i); });
   const tex = toLatex(expr, {
     format: (v) => latexNumber(v),
-    wrapSymbol: (s, f, i) => (cachedIdx.has(i) ? `\\htmlClass{bp-cached}{${s}}` : s),
+    wrapSymbol: (s, f, i) => (cachedIdx.has(i) && f.role !== 'sum' ? `\\htmlClass{bp-cached}{${s}}` : s),
     wrapFactor: (n, f, i) => {
       const inner = `\\htmlData{testid=inspector-factor, value=${dataValue(f.value)}, role=${f.role}}{${n}}`;
       return cachedIdx.has(i) ? `\\htmlClass{bp-cached}{${inner}}` : inner;
@@ -139,12 +145,17 @@ function renderExpr(expr) {
   nodes.push(math);
 
   if (expr.cached.length) {
-    const names = expr.cached.map((c) => `${c.text} = ${formatNumber(c.value)}`).join(', ');
     const fromAbove = expr.cached[0].unit.layer > expr.selection.layer;
-    const text = fromAbove
-      ? `Cached δ from the layer above (highlighted): ${names} — computed once on the way down and reused here.`
-      : `${names} is δ = ∂L/∂s of this output unit: computed once here and cached for every weight below.`;
-    nodes.push(el('p', { class: 'bp-cached-note', 'data-testid': 'inspector-cached' }, text));
+    const p = el('p', { class: 'bp-cached-note', 'data-testid': 'inspector-cached' });
+    p.append(fromAbove ? 'Cached δ from the layer above (highlighted): ' : 'Cached for the layers below: ');
+    expr.cached.forEach((c, i) => {
+      if (i) p.append(', ');
+      p.append(mathInline(`${c.latex} = ${latexNumber(c.value)}`));
+    });
+    p.append(fromAbove
+      ? ' — computed once on the way down and reused here, not recomputed.'
+      : ' — δ = ∂L/∂s of this output unit, computed once here and reused by every weight below.');
+    nodes.push(p);
   }
 
   if (expr.traceValue !== null && expr.traceValue !== undefined) {
