@@ -14,7 +14,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="backprop-explorer", description=__doc__)
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
-    p.add_argument("--memory", action="store_true", help="keep sessions in memory only")
+    p.add_argument("--memory", action="store_true", default=None,
+                   help="keep sessions in memory only (a throw-away server)")
+    p.add_argument("--data-dir", default=None, help="folder of the SQLite session store "
+                   "(env BPE_DATA_DIR; default: the user's data dir)")
+    p.add_argument("--session-ttl", type=float, default=None,
+                   help="seconds an idle session lives (env BPE_SESSION_TTL; default 7 days)")
     p.add_argument("--no-demo", action="store_true", help="don't create the demo session")
     p.add_argument("--frontend-dir", default=None, help="folder of the static frontend")
     for name in ("max_layers", "max_units", "max_parameters", "max_sessions",
@@ -27,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    overrides = {k: getattr(args, k) for k in ("host", "port", "frontend_dir", "max_layers",
+    overrides = {k: getattr(args, k) for k in ("host", "port", "frontend_dir", "memory",
+                                                "data_dir", "session_ttl", "max_layers",
                                                 "max_units", "max_parameters", "max_sessions",
                                                 "max_dataset_size", "max_train_work",
                                                 "max_body_bytes")}

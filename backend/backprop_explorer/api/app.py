@@ -1,6 +1,7 @@
 """Build the FastAPI app: API routes, error handlers, security headers, the frontend."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,10 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..sessions import SessionStore
+from ..sessions import NotFound, SessionStore
+from ..sessions.sqlite import SqliteSessions
 from ..sessions.presets import LECTURE, resolve_network_spec
 from .config import Settings
 from .errors import install_error_handlers
+from .middleware import BodySizeLimit
 from .routes import meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
@@ -23,20 +26,52 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
+def build_store(settings: Settings) -> SessionStore:
+    backend = None if settings.memory else SqliteSessions(settings.database_path)
+    return SessionStore(max_sessions=settings.max_sessions, ttl_seconds=settings.session_ttl,
+                        evict_idle_seconds=settings.evict_idle, backend=backend)
+
+
+def ensure_demo_session(store: SessionStore) -> str:
+    """The lecture's 2-2-1 demo session: the same one across restarts while it lives."""
+    demo_id = store.get_setting("demo_session_id")
+    if demo_id:
+        try:
+            store.get(demo_id)
+            return demo_id
+        except NotFound:
+            pass
+    demo_id = store.create(resolve_network_spec({"preset": "lecture"})).id
+    store.set_setting("demo_session_id", demo_id)
+    return demo_id
+
+
+async def _expire_periodically(store: SessionStore, every: float = 60.0) -> None:
+    while True:
+        await asyncio.to_thread(store.expire)
+        await asyncio.sleep(every)
+
+
 def create_app(settings: Settings | None = None, store: SessionStore | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = store or SessionStore(max_sessions=settings.max_sessions)
+    store = store or build_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if settings.demo_session and not getattr(app.state, "demo_session_id", None):
-            app.state.demo_session_id = store.create(resolve_network_spec({"preset": "lecture"})).id
+        if settings.demo_session and not app.state.demo_session_id:
+            app.state.demo_session_id = ensure_demo_session(store)
+        sweeper = asyncio.create_task(_expire_periodically(store))
         url = f"http://{settings.host}:{settings.port}/"
         log.info("Backprop Explorer: %s", url)
         if app.state.demo_session_id:
             log.info("Demo session (the lecture's 2-2-1 network): %s?session=%s",
                      url, app.state.demo_session_id)
-        yield
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            if store.backend:
+                store.backend.close()
 
     app = FastAPI(
         title="Backprop Explorer",
@@ -49,6 +84,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     app.state.store = store
     app.state.demo_session_id = None
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (meta, sessions, traces, training):
         app.include_router(module.router)
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import platformdirs
+
 REPO_FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
 
 
@@ -15,6 +17,11 @@ class Settings:
     port: int = 8000
     frontend_dir: str = str(REPO_FRONTEND)
     demo_session: bool = True
+    # persistence: SQLite file in data_dir, or nothing kept with memory=True
+    data_dir: str = platformdirs.user_data_dir("backprop-explorer", appauthor=False)
+    memory: bool = False
+    session_ttl: float = 7 * 86400      # seconds a session may stay idle before it expires
+    evict_idle: float = 600             # at max_sessions, evict the oldest idle this long
     # limits
     max_layers: int = 10             # layers including input and output
     max_units: int = 1024            # units in any one layer
@@ -34,6 +41,8 @@ class Settings:
                 continue
             if f.type in ("int", int):
                 values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             elif f.type in ("bool", bool):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "cors_origins":
@@ -42,3 +51,7 @@ class Settings:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.data_dir) / "sessions.db"

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..engine import InputError
-from ..sessions import Conflict, NotFound
+from ..sessions import Conflict, LimitReached, NotFound, StorageError
 
 log = logging.getLogger("backprop_explorer")
 
@@ -34,6 +34,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict):
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(LimitReached)
+    async def _limit(request: Request, exc: LimitReached):
+        return JSONResponse(status_code=429, content={"detail": str(exc)},
+                            headers={"Retry-After": "60"})
+
+    @app.exception_handler(StorageError)
+    async def _storage(request: Request, exc: StorageError):
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -1,7 +1,7 @@
 """Session life: ids, per-session lock, undo history, the store, presets."""
 
-from .errors import Conflict, NotFound
+from .errors import Conflict, LimitReached, NotFound, StorageError
 from .session import Session, TrainResult
 from .store import SessionStore
 
-__all__ = ["Conflict", "NotFound", "Session", "TrainResult", "SessionStore"]
+__all__ = ["Conflict", "LimitReached", "NotFound", "StorageError", "Session", "TrainResult", "SessionStore"]

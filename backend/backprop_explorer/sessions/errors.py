@@ -1,4 +1,4 @@
-"""Errors about sessions (the API maps them to 404 and 409)."""
+"""Errors about sessions (the API maps them to 404, 409, 429 and 503)."""
 
 
 class NotFound(LookupError):
@@ -7,3 +7,15 @@ class NotFound(LookupError):
 
 class Conflict(RuntimeError):
     pass
+
+
+class LimitReached(RuntimeError):
+    """A server-wide limit (e.g. max_sessions) is reached; retry later."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(f"{limit}: {message}")
+        self.limit = limit
+
+
+class StorageError(RuntimeError):
+    """The session could not be persisted; the change was rolled back."""

@@ -116,7 +116,8 @@ class Session:
         self.epoch = epoch
         self.history: deque[Snapshot] = deque(maxlen=HISTORY_LEVELS)
         self.lock = threading.Lock()
-        self.version = 0            # bumped on every mutation (for persistence)
+        # changes not yet persisted, in order: ("push", Snapshot) | ("pop", None)
+        self.journal: list[tuple[str, Snapshot | None]] = []
 
     # ----- construction -------------------------------------------------
     @classmethod
@@ -172,7 +173,7 @@ class Session:
 
     def _commit(self, before: Snapshot) -> None:
         self.history.append(before)
-        self.version += 1
+        self.journal.append(("push", before))
 
     def set_weights(self, layers: list[dict]) -> None:
         weights = weights_from_lists(self.arch, layers)
@@ -187,7 +188,7 @@ class Session:
         self.weights, self.step, self.epoch = snap.weights, snap.step, snap.epoch
         if self.dataset:
             self.dataset.cursor = snap.cursor
-        self.version += 1
+        self.journal.append(("pop", None))
 
     def _next_example(self) -> tuple[int, int, int]:
         """(dataset index, epoch after, cursor after) for the next per-example SGD step."""

@@ -65,7 +65,6 @@ def set_weights(session_id: str, body: schemas.WeightsBody, store: SessionStore 
     """Replace every weight and bias (undoable)."""
     with store.use(session_id) as session:
         session.set_weights(_dump(body)["weights"])
-        store.save(session)
         return json_response(session_state(session))
 
 
@@ -75,7 +74,6 @@ def undo(session_id: str, store: SessionStore = Depends(get_store)):
     """Restore the weights (and step, epoch, dataset position) before the last change."""
     with store.use(session_id) as session:
         session.undo()
-        store.save(session)
         return json_response(session_state(session))
 
 

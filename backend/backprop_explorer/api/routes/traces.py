@@ -34,5 +34,4 @@ def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(
     on the next example of the dataset (reshuffled each epoch)."""
     with store.use(session_id) as session:
         result = session.sgd_step(body.x, body.y, body.index, body.learning_rate)
-        store.save(session)
         return json_response(step_trace(result, session))

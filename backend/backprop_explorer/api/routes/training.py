@@ -36,7 +36,6 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
                              f"{settings.max_train_work:,}")
         result = session.train(epochs=body.epochs, steps=body.steps, batch_size=batch,
                                learning_rate=body.learning_rate)
-        store.save(session)
         return json_response({"updates": result.updates, "loss": result.losses,
                               "epoch_loss": result.epoch_losses, "step": session.step,
                               "epoch": session.epoch, "dataset_loss": result.dataset_loss,
