@@ -3,8 +3,9 @@
 `value(y, t, s)` gets the output activation y, the target t (the lecture's y*)
 and the output pre-activation s, so cross-entropy can be computed from s
 (log-sum-exp / softplus) and stays finite when y rounds to 0 or 1.
-`dL_da(y, t)` is the true ∂L/∂y. `fused_delta` gives δ = ∂L/∂s directly for
-the pairs where the chain rule simplifies to y − y* (and stays exact where
+`dL_da(y, t, activation)` is the true ∂L/∂y (for cross-entropy it depends on
+the output: −y*/y for softmax, −y*/y + (1 − y*)/(1 − y) for sigmoid).
+`fused_delta` gives δ = ∂L/∂s directly for the pairs where the chain rule simplifies to y − y* (and stays exact where
 ∂L/∂y alone would overflow).
 """
 from __future__ import annotations
@@ -39,12 +40,15 @@ def _cross_entropy(y, t, s, activation):
     return -np.sum(t * np.log(y) + (1.0 - t) * np.log1p(-y), axis=-1)
 
 
-def _squared_grad(y, t):
+def _squared_grad(y, t, activation):
     return y - t
 
 
-def _cross_entropy_grad(y, t):
+def _cross_entropy_grad(y, t, activation):
     y = np.clip(y, TINY, None)
+    if activation == "softmax":
+        # L = −Σ_k y*_k log y_k: ∂L/∂y_k = −y*_k / y_k
+        return -t / y
     one_minus = np.clip(1.0 - y, TINY, None)
     return -t / y + (1.0 - t) / one_minus
 
@@ -53,7 +57,7 @@ def _cross_entropy_grad(y, t):
 class Loss:
     name: str
     value: Callable[..., np.ndarray]          # (y, t, s, activation) -> loss per example
-    dL_da: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    dL_da: Callable[[np.ndarray, np.ndarray, str], np.ndarray]   # (y, t, output activation)
     output_activations: tuple[str, ...] | None   # allowed output activations (None: any)
 
     def fused_delta(self, activation: str, y: np.ndarray, t: np.ndarray) -> np.ndarray | None:

@@ -120,7 +120,7 @@ def _output_delta(arch: Architecture, out: LayerForward, t: np.ndarray) -> tuple
     """(∂L/∂y, δ_out) for the output layer."""
     loss = LOSSES[arch.loss]
     name = arch.activations[-1]
-    dL_da = loss.dL_da(out.a, t)
+    dL_da = loss.dL_da(out.a, t, name)
     delta = loss.fused_delta(name, out.a, t)
     if delta is None:
         delta = ACTIVATIONS[name].backprop(dL_da, out.s, out.a)
