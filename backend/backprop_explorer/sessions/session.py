@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import engine
-from ..engine import Architecture, InputError, Weights
+from ..engine import Architecture, DivergedError, InputError, Weights
 from .errors import Conflict
 
 HISTORY_LEVELS = 100
@@ -61,6 +62,23 @@ class StepResult:
     learning_rate: float
     example_index: int | None
     loss_after: float
+
+
+OVERFLOW = ("the numbers are too large for this network: the computation overflows "
+            "float64 (non-finite result)")
+DIVERGED = ("the update diverges: a weight or the loss would become non-finite; the weights "
+            "were left as they were; use a smaller learning rate")
+
+
+@contextmanager
+def finite(field: str, message: str = OVERFLOW, error=InputError):
+    """Run numpy code with overflow/invalid/divide as errors, reported as a 422 on `field`
+    (so a request can never produce NaN, inf or a numpy warning)."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            yield
+    except FloatingPointError:
+        raise (error(message) if error is DivergedError else error(field, message)) from None
 
 
 def _as_vector(values, size: int, name: str) -> np.ndarray:
@@ -147,18 +165,23 @@ class Session:
 
     def forward(self, x, y=None) -> engine.ForwardTrace:
         xv, yv = self.example(x, y)
-        return engine.forward(self.arch, self.weights, xv, yv)
+        with finite("x"):
+            return engine.forward(self.arch, self.weights, xv, yv)
 
     def backward(self, x, y) -> engine.BackwardTrace:
         xv, yv = self.example(x, y)
-        return engine.backward(self.arch, self.weights, xv, yv)
+        with finite("x"):
+            return engine.backward(self.arch, self.weights, xv, yv)
 
     def predict(self, X) -> np.ndarray:
-        return engine.predict(self.arch, self.weights, _as_matrix(X, self.arch.layers[0], "X"))
+        X = _as_matrix(X, self.arch.layers[0], "X")
+        with finite("X"):
+            return engine.predict(self.arch, self.weights, X)
 
     def gradcheck(self, x, y, epsilon: float):
         xv, yv = self.example(x, y)
-        return engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
+        with finite("x"):
+            return engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
 
     def require_dataset(self, action: str) -> DatasetState:
         if self.dataset is None:
@@ -219,9 +242,11 @@ class Session:
             else:
                 example_index, epoch, cursor = self._next_example()
             xv, yv = ds.data.X[example_index], ds.targets[example_index]
-        trace = engine.backward(self.arch, self.weights, xv, yv)
-        new = engine.sgd_update(self.weights, [(g.dL_dW, g.dL_db) for g in trace.grads], lr)
-        loss_after = engine.forward(self.arch, new, xv, yv).loss
+        with finite("x" if example_index is None else "index"):
+            trace = engine.backward(self.arch, self.weights, xv, yv)
+        with finite("learning_rate", DIVERGED, DivergedError):
+            new = engine.sgd_update(self.weights, [(g.dL_dW, g.dL_db) for g in trace.grads], lr)
+            loss_after = engine.forward(self.arch, new, xv, yv).loss
         updates = [engine.LayerUpdate(W0, W1, b0, b1)
                    for (W0, b0), (W1, b1) in zip(self.weights, new)]
         before = self._snapshot()
@@ -231,37 +256,35 @@ class Session:
         self._commit(before)
         return StepResult(trace, updates, lr, example_index, loss_after)  # type: ignore[arg-type]
 
-    def train(self, *, epochs: int | None = None, steps: int | None = None, batch_size: int = 1,
-              learning_rate: float | None = None, max_updates: int | None = None) -> TrainResult:
+    def train(self, *, epochs: int | None = None, steps: int | None = None,
+              batch_size: int = 1, learning_rate: float | None = None) -> TrainResult:
         """Many SGD updates on the dataset: per example (batch_size 1, as in the lecture) or
         vectorised mini-batches, each epoch in a fresh shuffled order. `epochs=k` runs until
-        k epoch ends have been crossed (the first may be the rest of a started epoch)."""
+        k epoch ends have been crossed (the first may be the rest of a started epoch).
+        All or nothing: if any update diverges, the session is left as it was."""
         ds = self.require_dataset("train on")
         lr = self.learning_rate if learning_rate is None else learning_rate
-        n = ds.data.n
+        n, X, Y = ds.data.n, ds.data.X, ds.targets
         weights, epoch, cursor = self.weights, self.epoch, ds.cursor
-        target_epoch = epoch + epochs if epochs is not None else None
+        last_epoch = epoch + epochs if epochs is not None else None
         losses: list[float] = []
         epoch_losses: list[float] = []
-        X, Y = ds.data.X, ds.targets
-        while (steps is not None and len(losses) < steps) or \
-                (target_epoch is not None and epoch < target_epoch):
-            if max_updates is not None and len(losses) >= max_updates:
-                break
-            take = ds.order(epoch)[cursor:min(cursor + batch_size, n)]
-            loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
-            weights = engine.sgd_update(weights, grads, lr)
-            losses.append(loss)
-            cursor += len(take)
-            if cursor == n:
-                cursor, epoch = 0, epoch + 1
-                epoch_losses.append(engine.loss_of(self.arch, weights, X, Y))
+        with finite("learning_rate", DIVERGED, DivergedError):
+            while (len(losses) < steps) if steps is not None else (epoch < last_epoch):  # type: ignore[operator]
+                take = ds.order(epoch)[cursor:cursor + batch_size]
+                loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
+                weights = engine.sgd_update(weights, grads, lr)
+                losses.append(loss)
+                cursor += len(take)
+                if cursor == n:
+                    cursor, epoch = 0, epoch + 1
+                    epoch_losses.append(engine.loss_of(self.arch, weights, X, Y))
+            dataset_loss = engine.loss_of(self.arch, weights, X, Y)
         before = self._snapshot()
         self.weights, self.step, self.epoch = weights, self.step + len(losses), epoch
         ds.cursor = cursor
         self._commit(before)
-        return TrainResult(len(losses), losses, epoch_losses,
-                           engine.loss_of(self.arch, weights, X, Y), self.accuracy())
+        return TrainResult(len(losses), losses, epoch_losses, dataset_loss, self.accuracy())
 
     def accuracy(self) -> float | None:
         ds = self.dataset

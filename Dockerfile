@@ -1,0 +1,24 @@
+# Backprop Explorer: API + static frontend on port 8000, sessions kept in /data.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    BPE_HOST=0.0.0.0 \
+    BPE_PORT=8000 \
+    BPE_DATA_DIR=/data \
+    BPE_FRONTEND_DIR=/app/frontend
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY backend ./backend
+RUN pip install . && useradd --create-home --uid 10001 explorer \
+    && mkdir -p /data && chown explorer /data
+COPY frontend ./frontend
+
+USER explorer
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=2).status != 200)"
+CMD ["backprop-explorer"]
