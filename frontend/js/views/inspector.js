@@ -21,7 +21,6 @@ const STYLE_ID = 'bp-inspector-style';
 // Okabe–Ito blue for the cached δ; the whole theme may override it with --bp-cached.
 const STYLE = `
 .bp-inspector { font-size: 1rem; line-height: 1.5; }
-.bp-inspector .bp-title { font-weight: 600; margin: 0 0 .4em; }
 .bp-inspector .bp-line { overflow-x: auto; overflow-y: hidden; padding: .15em 0; }
 .bp-inspector .bp-line .katex { font-size: 1.15em; }
 .bp-inspector .bp-cached { color: var(--bp-cached, #0072B2); }
@@ -113,15 +112,11 @@ export function mountInspector(container) {
 }
 
 function renderEmpty(reason) {
-  return [
-    el('p', { class: 'bp-title' }, 'Chain rule'),
-    el('p', { class: 'bp-empty', 'data-testid': 'inspector-empty' }, reason),
-  ];
+  return [el('p', { class: 'bp-empty', 'data-testid': 'inspector-empty' }, reason)];
 }
 
 function renderExpr(expr) {
   const nodes = [];
-  nodes.push(el('p', { class: 'bp-title' }, expr.kind === 'weight' ? 'Chain rule for the selected weight' : 'Chain rule for the selected unit'));
   const cachedIdx = new Set();
   expr.factors.forEach((f, i) => { if (f.cached) cachedIdx.add(i); });
   const tex = toLatex(expr, {
