@@ -18,7 +18,12 @@
 //   learningRate γ sent with every step/train (starts as session.network.learning_rate)
 //   training    true while continuous training runs
 //   settings.speed: animation speed factor (1 = about 0.7 s per phase);
-//   settings.instant: show a trace's last phase at once; settings.help: shortcut overlay open
+//   settings.instant: show a trace's last phase at once; settings.help: shortcut overlay open;
+//   settings.setup: setup panel (architecture, dataset, …) open
+//   highlight   null | {units: [{layer, unit, role}], edges: [{layer, from, to, role}]}: the chain-rule
+//               path(s) of the selection, set by views/inspector.js for views/network.js to draw;
+//               indices as in selection (units: layer 0 = input, unit 0 = bias unit);
+//               role 'selected' | 'source' | 'path'
 const listeners = new Set();
 
 let state = Object.freeze({
@@ -29,7 +34,7 @@ let state = Object.freeze({
   selection: null,
   lossHistory: [],
   example: { mode: 'next', index: 0, x: null, y: null },
-  settings: { speed: 1, instant: false, projector: false, microstep: false, help: false },
+  settings: { speed: 1, instant: false, projector: false, microstep: false, help: false, setup: false },
   busy: false,
   error: null,
   notice: null,

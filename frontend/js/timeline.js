@@ -31,6 +31,17 @@ function activationFormula(activation, a) {
   }
 }
 
+function derivative(activation) {
+  switch (activation) {
+    case 'sigmoid': return 'z(1 − z)';
+    case 'tanh': return '(1 − z²)';
+    case 'relu': return '[s > 0]';
+    case 'leaky_relu': return '(s > 0 ? 1 : 0.01)';
+    case 'linear': return '1';
+    default: return 'a′(s)';
+  }
+}
+
 function lossFormula(loss, outputActivation) {
   if (loss === 'cross_entropy') {
     return outputActivation === 'softmax' ? 'L = −Σ y* log y' : 'L = −Σ [y* log y + (1 − y*) log(1 − y)]';
@@ -83,7 +94,7 @@ export function buildPhases(data, network) {
         layer: l,
         title: l === n
           ? `Backward · ${name} layer: δ = ∂L/∂s cached`
-          : `Backward · ${name} layer: reuse cached δ above, δ = (Σ w·δ) · a′(s) cached`,
+          : `Backward · ${name} layer: reuse cached δ, δ = ${derivative(activations[l - 1])}·Σ w·δ`,
         detail: l === n
           ? '∂L/∂y from the loss, then δ = ∂L/∂s; ∂L/∂w = (input of the edge) · δ.'
           : 'Cache to speed up: ∂L/∂a sums w · δ over the units above, using the δ values already stored.',

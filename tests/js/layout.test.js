@@ -54,3 +54,23 @@ test('edge labels avoid the crossing point', () => {
   assert.equal(labelFraction({ x1: 0, y1: 0, x2: 100, y2: 50 }), 0.3);
   assert.equal(labelFraction({ x1: 0, y1: 50, x2: 100, y2: 0 }), 0.7);
 });
+
+test('placeLabels keeps the 2-2-1 labels apart from each other and from obstacles', async () => {
+  const { placeLabels } = await import('../../frontend/js/layout.js');
+  const layout = computeLayout([2, 2, 1], { width: 1000, height: 600 });
+  const size = { w: 120, h: 34 };
+  const obstacles = layout.layers.flatMap((l) => l.units.map((u) => ({
+    x: u.x - layout.radius, y: u.y - layout.radius, w: 2 * layout.radius, h: 2 * layout.radius,
+  })));
+  const spots = placeLabels(layout.edges, size, obstacles, layout.box);
+  assert.equal(spots.size, 9);
+  const rects = [...spots.values()].map((p) => ({ x: p.x - 60, y: p.y - 17, w: 120, h: 34 }));
+  for (let i = 0; i < rects.length; i += 1) {
+    for (let j = i + 1; j < rects.length; j += 1) {
+      const a = rects[i];
+      const b = rects[j];
+      const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+      assert.ok(apart, `labels ${i} and ${j} overlap`);
+    }
+  }
+});

@@ -1,0 +1,81 @@
+// The REST client: same-origin relative URLs under /api only.
+// Every call resolves to the parsed JSON body, or throws an ApiError carrying
+// the HTTP status, the server's message and (for 422) the field it names.
+
+export class ApiError extends Error {
+  constructor(status, message, field = null, body = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.field = field;
+    this.body = body;
+  }
+}
+
+function describe(status, body) {
+  const detail = body && body.detail;
+  if (Array.isArray(detail) && detail.length) {
+    const first = detail[0];
+    const loc = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body') : [];
+    const field = loc.length ? loc.join('.') : null;
+    return { message: field ? `${field}: ${first.msg}` : String(first.msg), field };
+  }
+  if (typeof detail === 'string') return { message: detail, field: null };
+  return { message: `HTTP ${status}`, field: null };
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api${path}`, init);
+  } catch (err) {
+    throw new ApiError(0, `cannot reach the server (${err.message})`);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const { message, field } = describe(response.status, parsed);
+    throw new ApiError(response.status, message, field, parsed);
+  }
+  return parsed;
+}
+
+const sessionPath = (id, rest = '') => `/sessions/${encodeURIComponent(id)}${rest}`;
+
+export const api = {
+  health: () => request('GET', '/health'),
+  datasets: () => request('GET', '/datasets'),
+  createSession: (spec) => request('POST', '/sessions', spec ?? {}),
+  getSession: (id) => request('GET', sessionPath(id)),
+  deleteSession: (id) => request('DELETE', sessionPath(id)),
+  setWeights: (id, weights) => request('PUT', sessionPath(id, '/weights'), { weights }),
+  dataset: (id) => request('GET', sessionPath(id, '/dataset')),
+  forward: (id, body) => request('POST', sessionPath(id, '/forward'), body),
+  backward: (id, body) => request('POST', sessionPath(id, '/backward'), body),
+  step: (id, body = {}) => request('POST', sessionPath(id, '/step'), body),
+  train: (id, body) => request('POST', sessionPath(id, '/train'), body),
+  undo: (id) => request('POST', sessionPath(id, '/undo')),
+  predict: (id, X) => request('POST', sessionPath(id, '/predict'), { X }),
+  gradcheck: (id, body) => request('POST', sessionPath(id, '/gradcheck'), body),
+  exportSession: (id) => request('GET', sessionPath(id, '/export')),
+  importSession: (doc) => request('POST', '/sessions/import', doc),
+};
+
+export default api;
+
+// Named exports of the same calls, for `import { predict } from './api.js'`.
+export const {
+  health, datasets, createSession, getSession, deleteSession, setWeights, dataset,
+  forward, backward, step, train, undo, predict, gradcheck, exportSession, importSession,
+} = api;

@@ -1,0 +1,31 @@
+// Entry point: mount the views, wire the controls, load or create the session.
+import { initControls, start } from './controls.js';
+import { mountNetwork } from './views/network.js';
+import { mountPhase } from './views/phase.js';
+import { mountHelp } from './views/help.js';
+
+const byId = (id) => document.getElementById(id);
+
+// Panels written as separate modules; a missing one leaves a note, not a broken page.
+async function mountOptional(path, name, id) {
+  const container = byId(id);
+  if (!container) return;
+  try {
+    const module = await import(path);
+    module[name](container);
+  } catch (err) {
+    container.textContent = `(${id} unavailable: ${err.message})`;
+    container.classList.add('unavailable');
+  }
+}
+
+initControls();
+mountHelp(byId('help-list'));
+mountPhase(byId('phase'));
+mountNetwork(byId('network'));
+await Promise.all([
+  mountOptional('./views/inspector.js', 'mountInspector', 'inspector'),
+  mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
+  mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
+]);
+await start();

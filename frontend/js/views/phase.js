@@ -1,0 +1,63 @@
+// The phase banner: names the phase being shown and lists the whole sequence.
+import { getState, subscribe } from '../state.js';
+
+export function mountPhase(container) {
+  const name = document.createElement('div');
+  name.className = 'phase-name';
+  name.setAttribute('data-testid', 'phase-name');
+  name.setAttribute('aria-live', 'polite');
+  const detail = document.createElement('div');
+  detail.className = 'phase-detail';
+  detail.setAttribute('data-testid', 'phase-detail');
+  const chips = document.createElement('ol');
+  chips.className = 'phase-chips';
+  chips.setAttribute('data-testid', 'phase-chips');
+  const text = document.createElement('div');
+  text.className = 'phase-text';
+  text.append(name, detail);
+  container.append(text, chips);
+
+  let shownPhases = null;
+  const render = (s) => {
+    const phase = s.phases[s.phaseIndex] ?? null;
+    if (!phase) {
+      name.textContent = s.training
+        ? 'Training… (T pauses)'
+        : 'Ready: press S for one SGD step (F forward only, B forward + backward)';
+      detail.textContent = s.training
+        ? 'Weights and loss update live; press S afterwards to watch a single step again.'
+        : 'The lecture’s recipe for each example: forward, loss, backward (caching δ), update.';
+      container.dataset.phase = 'none';
+    } else {
+      name.textContent = phase.title;
+      name.title = phase.title;
+      detail.textContent = `${s.phaseIndex + 1} / ${s.phases.length} · ${phase.detail}${s.settings.microstep ? '  (micro-step: → next, ← back)' : ''}`;
+      container.dataset.phase = phase.id;
+    }
+    if (shownPhases !== s.phases) {
+      shownPhases = s.phases;
+      chips.replaceChildren(...s.phases.map((p) => {
+        const li = document.createElement('li');
+        li.dataset.phase = p.id;
+        li.textContent = chipText(p);
+        return li;
+      }));
+    }
+    [...chips.children].forEach((li, i) => {
+      li.classList.toggle('done', i < s.phaseIndex);
+      li.classList.toggle('current', i === s.phaseIndex);
+    });
+  };
+  subscribe((s, prev) => {
+    if (s.phases !== prev.phases || s.phaseIndex !== prev.phaseIndex || s.training !== prev.training
+        || s.settings.microstep !== prev.settings.microstep) render(s);
+  });
+  render(getState());
+}
+
+function chipText(phase) {
+  if (phase.kind === 'forward') return `→ ${phase.layer}`;
+  if (phase.kind === 'backward') return `← ${phase.layer}`;
+  if (phase.kind === 'loss') return 'L';
+  return 'update';
+}
