@@ -201,7 +201,7 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
       case 'sigmoid':
         return factor('local', { text: `${zs.text}(1 − ${zs.text})`, latex: `${zs.latex}(1 - ${zs.latex})` }, a * (1 - a));
       case 'tanh':
-        return factor('local', { text: `1 − ${zs.text}²`, latex: `1 - ${zs.latex}^{2}` }, 1 - a * a);
+        return factor('local', { text: `(1 − ${zs.text}²)`, latex: `(1 - ${zs.latex}^{2})` }, 1 - a * a);
       case 'relu':
         return factor('local', { text: `relu′(${pre.text})`, latex: `\\operatorname{relu}'(${pre.latex})` }, s > 0 ? 1 : 0);
       case 'leaky_relu':
@@ -277,7 +277,8 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
     };
     const closed = {
       text: terms.map((t) => `${t.weight.symbol.text}·${t.delta.symbol.text}`).join(' + '),
-      latex: `\\left(${terms.map((t) => `${t.weight.symbol.latex}\\,${t.delta.symbol.latex}`).join(' + ')}\\right)`,
+      // plain parentheses keep the + at the top level, where KaTeX may break the line
+      latex: `(${terms.map((t) => `${t.weight.symbol.latex}\\,${t.delta.symbol.latex}`).join(' + ')})`,
     };
     const value = terms.reduce((acc, t) => acc + t.value, 0);
     return [factor('sum', symbol, value, { closed, cached: true, terms })];
@@ -433,14 +434,14 @@ export function toLatex(expr, options = {}) {
       const inner = f.terms
         .map((t) => `(${wrapTerm(fmt(t.weight.value), t.weight)})(${wrapTerm(fmt(t.delta.value), t.delta)})`)
         .join(' + ');
-      return `\\left(${inner}\\right)`;
+      return `(${inner})`;
     }
     return `(${wrapFactor(fmt(f.value), f, i)})`;
   });
   const l2Num = expr.l2
     ? ` + (${fmt(expr.l2.lambda)})(${wrapTerm(fmt(expr.l2.weight.value), expr.l2.weight)})`
     : '';
-  const numeric = `= ${numericFactors.join('')}${l2Num}`;
+  const numeric = `= ${numericFactors.join('\\allowbreak ')}${l2Num}`;
   const result = `= ${wrapProduct(fmt(expr.value))}`;
   return { symbolic, closed, numeric, result };
 }

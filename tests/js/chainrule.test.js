@@ -183,7 +183,7 @@ test('deeper net: hidden δ is the explicit sum over downstream units, every gra
   close(sum.terms[1].delta.value, t.grads[1].dL_ds[1]);
   close(sum.value, W[1].W[2][0] * t.grads[1].dL_ds[0] + W[1].W[2][1] * t.grads[1].dL_ds[1]);
   close(sum.value, t.grads[0].dL_da[2]);
-  assert.equal(e.factors[1].symbol.text, '1 − z_3^(1)²');
+  assert.equal(e.factors[1].symbol.text, '(1 − z_3^(1)²)');
   assert.equal(e.factors[2].symbol.text, 'x2');
   assert.deepEqual(e.cached.map((c) => c.unit), [{ layer: 2, unit: 1 }, { layer: 2, unit: 2 }]);
   // paths: x2 → z3^(1) → each of 2 units → each of 2 outputs

@@ -15,11 +15,7 @@
 import { getState, subscribe } from '../state.js';
 import { formatNumber } from '../format.js';
 
-const W = 480;
-const H = 220;
-const M = { left: 54, right: 12, top: 12, bottom: 36 };
-const PW = W - M.left - M.right;
-const PH = H - M.top - M.bottom;
+const M = { left: 50, right: 10, top: 22, bottom: 34 };
 // Okabe–Ito: blue for each update's loss, vermillion for the epoch means
 const STEP_COLOUR = 'var(--bp-loss-step, #0072B2)';
 const EPOCH_COLOUR = 'var(--bp-loss-epoch, #D55E00)';
@@ -108,11 +104,10 @@ export function mountLossChart(container) {
   toggleLabel.append(toggle, ' log scale');
   bar.append(summary, toggleLabel);
   const chart = svg('svg', {
-    viewBox: `0 0 ${W} ${H}`,
     role: 'img',
     'aria-label': 'Loss over steps',
     'data-testid': 'loss-chart-svg',
-    style: 'width:100%;height:auto;display:block;overflow:visible',
+    style: 'width:100%;display:block;overflow:visible;font-size:12px',
   });
   container.replaceChildren(bar, chart);
 
@@ -131,16 +126,37 @@ export function mountLossChart(container) {
     schedule();
   });
 
+  // drawn at the container's own pixel size, so text stays at its real size
+  let width = 0;
+  const resize = typeof ResizeObserver === 'function'
+    ? new ResizeObserver(() => {
+      const w = Math.round(container.clientWidth);
+      if (w && w !== width) { drawn = null; schedule(); }
+    })
+    : null;
+  if (resize) resize.observe(container);
+
   function draw() {
     const history = getState().lossHistory || [];
-    if (history === drawn) return;
+    const w = Math.round(container.clientWidth) || 480;
+    if (history === drawn && w === width) return;
     drawn = history;
+    width = w;
+    const W = Math.max(240, w);
+    const H = Math.round(Math.min(260, Math.max(160, W * 0.5)));
+    const PW = W - M.left - M.right;
+    const PH = H - M.top - M.bottom;
+    chart.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    chart.setAttribute('width', W);
+    chart.setAttribute('height', H);
     const pts = history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ x: h.step, y: h.loss }));
     chart.replaceChildren();
     if (!pts.length) {
       summary.textContent = 'No updates yet';
+      chart.setAttribute('height', 60);
+      chart.setAttribute('viewBox', `0 0 ${W} 60`);
       chart.append(svg('text', {
-        x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
+        x: W / 2, y: 30, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
       }, 'Press Step or Train to see the loss'));
       return;
     }
@@ -165,7 +181,7 @@ export function mountLossChart(container) {
     const sy = (v) => M.top + PH - ((v - yLo) / (yHi - yLo)) * PH;
 
     // axes and grid
-    const axes = svg('g', { fill: 'currentColor', 'font-size': 11, stroke: 'none' });
+    const axes = svg('g', { fill: 'currentColor', stroke: 'none' });
     const yTicks = log
       ? niceTicks(Math.ceil(yLo), Math.floor(yHi), 5).filter((t) => Number.isInteger(t))
       : niceTicks(yLo, yHi, 5);
@@ -174,7 +190,7 @@ export function mountLossChart(container) {
       axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: y, y2: y, stroke: 'currentColor', 'stroke-opacity': 0.15 }));
       axes.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, log ? formatNumber(10 ** t) : formatNumber(t)));
     }
-    const xTicks = niceTicks(xLo, xHi, 6).filter((t) => Number.isInteger(t));
+    const xTicks = niceTicks(xLo, xHi, Math.max(2, Math.floor(PW / 70))).filter((t) => Number.isInteger(t));
     for (const t of xTicks) {
       const x = sx(t);
       axes.append(svg('line', { x1: x, x2: x, y1: M.top + PH, y2: M.top + PH + 4, stroke: 'currentColor' }));
@@ -218,13 +234,13 @@ export function mountLossChart(container) {
       }));
     }
 
-    // legend
-    const legend = svg('g', { 'font-size': 11, fill: 'currentColor' });
-    const lx = M.left + PW - 150;
-    legend.append(svg('line', { x1: lx, x2: lx + 16, y1: M.top + 6, y2: M.top + 6, stroke: STEP_COLOUR, 'stroke-width': 2 }));
-    legend.append(svg('text', { x: lx + 20, y: M.top + 10 }, 'each update'));
-    legend.append(svg('line', { x1: lx + 88, x2: lx + 104, y1: M.top + 6, y2: M.top + 6, stroke: EPOCH_COLOUR, 'stroke-width': 3 }));
-    legend.append(svg('text', { x: lx + 108, y: M.top + 10 }, 'epoch mean'));
+    // legend, above the plot
+    const legend = svg('g', { fill: 'currentColor' });
+    const ly = M.top - 10;
+    legend.append(svg('line', { x1: M.left, x2: M.left + 16, y1: ly, y2: ly, stroke: STEP_COLOUR, 'stroke-width': 2 }));
+    legend.append(svg('text', { x: M.left + 20, y: ly + 4 }, 'each update'));
+    legend.append(svg('line', { x1: M.left + 104, x2: M.left + 120, y1: ly, y2: ly, stroke: EPOCH_COLOUR, 'stroke-width': 3 }));
+    legend.append(svg('text', { x: M.left + 124, y: ly + 4 }, 'epoch mean'));
     chart.append(legend);
 
     const lastMean = means[means.length - 1];
@@ -238,6 +254,7 @@ export function mountLossChart(container) {
   draw();
   return () => {
     unsubscribe();
+    if (resize) resize.disconnect();
     container.replaceChildren();
   };
 }

@@ -244,10 +244,11 @@ export function mountHeatmap(container) {
       const bar = document.createElement('span');
       const stops = STOPS.map((s, i) => `rgb(${s.join(',')}) ${(i / (STOPS.length - 1)) * 100}%`).join(',');
       bar.style.cssText = `display:inline-block;width:8em;height:.9em;border:1px solid #111;background:linear-gradient(to right,${stops})`;
-      legend.append(`y ${formatNumber(data.lo)}`, bar, `${formatNumber(data.hi)}`);
+      legend.append(`output y: ${formatNumber(data.lo)}`, bar, `${formatNumber(data.hi)}`);
     }
     const range = document.createElement('span');
-    range.textContent = ` · x1 ${formatNumber(data.bounds.x0)}…${formatNumber(data.bounds.x1)}, x2 ${formatNumber(data.bounds.y0)}…${formatNumber(data.bounds.y1)}`;
+    range.style.flexBasis = '100%';
+    range.textContent = `x1 → ${formatNumber(data.bounds.x0)} … ${formatNumber(data.bounds.x1)}, x2 ↑ ${formatNumber(data.bounds.y0)} … ${formatNumber(data.bounds.y1)}`;
     legend.append(range);
   }
 
