@@ -2,7 +2,8 @@
 
 # The lecture's 2-2-1 network: sigmoid hidden units z1, z2, a linear output y,
 # square loss, with round weights a class can follow by hand, and the four
-# points of boolean XOR as the training set.
+# points of XOR (on ±1 inputs, so no input is 0 and every weight gets a
+# non-zero gradient) as the training set: y* = 1 where x1 ≠ x2.
 LECTURE = {
     "layers": [2, 2, 1],
     "activations": ["sigmoid", "linear"],
@@ -14,7 +15,7 @@ LECTURE = {
         {"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},   # w_1j^h, w_2j^h ; w_0j^h
         {"W": [[0.7], [-0.6]], "b": [0.2]},                   # w_11^o, w_21^o ; w_01^o
     ],
-    "dataset": {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+    "dataset": {"X": [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]],
                 "Y": [[0.0], [1.0], [1.0], [0.0]]},
 }
 
