@@ -36,8 +36,6 @@ def test_create_with_defaults_is_the_lectures_2_2_1(api, h):
     assert np.all(np.abs(l1["W"]) <= np.sqrt(6 / 4)) and np.all(np.abs(l2["W"]) <= np.sqrt(6 / 3))
     assert l1["b"] == [0.0, 0.0] and l2["b"] == [0.0]
     assert len({w for row in l1["W"] for w in row}) == 4       # not all equal
-    # no body at all is the same as {}
-    assert api.post("/api/sessions").status_code in (201, 422)
 
 
 def test_same_seed_same_network_other_seed_other_network(h):
@@ -122,8 +120,7 @@ def test_create_with_each_dataset(api, h, name):
     again = h.create(dataset={"name": name, "seed": 4})
     other = h.create(dataset={"name": name, "seed": 5})
     assert api.get(f"/api/sessions/{again['id']}/dataset").json()["X"] == data["X"]
-    if name != "spiral" or True:
-        assert api.get(f"/api/sessions/{other['id']}/dataset").json()["X"] != data["X"]
+    assert api.get(f"/api/sessions/{other['id']}/dataset").json()["X"] != data["X"]
 
 
 def test_dataset_size_and_noise(api, h):
