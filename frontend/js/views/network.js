@@ -106,6 +106,11 @@ export function mountNetwork(container) {
     const n = sizes.length - 1;
     const r = layout.radius;
     const edgesPerLayer = sizes.slice(1).map((size, i) => Math.min(size, 16) * (Math.min(sizes[i], 16) + 1));
+    // Small nets (up to 3 units a layer, 12 edges between two layers) show every
+    // edge label; larger ones show a label on hover or selection only.
+    const denseEdges = maxShown > 3 || Math.max(...edgesPerLayer) > 12;
+    const maxEdgeWidth = Math.max(1.5, Math.min(7, 7 * Math.sqrt(12 / Math.max(...edgesPerLayer))));
+    svg.classList.toggle('dense-net', denseEdges);
     const denseUnits = maxShown > 5 || layout.rowGap < 2 * r + 3 * lineH + 24;
 
     // Label spots: away from units, their value boxes, the loss box and each other.
@@ -127,7 +132,7 @@ export function mountNetwork(container) {
       }
       if (layer.bias) obstacles.push({ x: layer.bias.x - 12, y: layer.bias.y - 12, w: 24, h: 24 });
     }
-    const spots = placeLabels(layout.edges.filter((e) => edgesPerLayer[e.layer - 1] <= 12), labelSize, obstacles, box);
+    const spots = denseEdges ? new Map() : placeLabels(layout.edges, labelSize, obstacles, box);
 
     const edges = new Map();
     for (const e of layout.edges) {
@@ -161,14 +166,14 @@ export function mountNetwork(container) {
       line3.append(arithmetic);
       const bg = el('rect', { class: 'edge-label-bg', rx: 4 });
       const labelGroup = el('g', {
-        class: `edge-label${edgesPerLayer[e.layer - 1] > 12 ? ' dense' : ''}`,
+        class: `edge-label${denseEdges ? ' dense' : ''}`,
         'data-testid': `edge-${id}-label`,
       }, bg, line1, line2, line3);
       gEdgeLabels.append(labelGroup);
       const onClick = (ev) => { ev.stopPropagation(); select({ kind: 'weight', layer: e.layer, from: e.from, to: e.to }); };
       group.addEventListener('click', onClick);
       labelGroup.addEventListener('click', onClick);
-      const dense = edgesPerLayer[e.layer - 1] > 12;
+      const dense = denseEdges;
       const hot = (on) => () => {
         labelGroup.classList.toggle('hot', on);
         group.classList.toggle('hot', on);
@@ -201,8 +206,10 @@ export function mountNetwork(container) {
         const id = `${u.layer}-${u.unit}`;
         const label = unitLabel(sizes, u.layer, u.unit);
         const circle = el('circle', { class: 'unit-circle', cx: u.x, cy: u.y, r });
-        const text = el('text', { class: 'unit-name', x: u.x, y: u.y, 'font-size': Math.min(font * 1.35, r * 0.9).toFixed(1) });
-        appendLabel(text, label, Math.min(font * 1.35, r * 0.9));
+        const nameSize = Math.min(font * 1.35, r * (label.sup ? 0.62 : 0.9));
+        const text = el('text', { class: 'unit-name', x: u.x, y: u.y, 'font-size': nameSize.toFixed(1) });
+        appendLabel(text, label, nameSize);
+        if (r < 13) text.setAttribute('display', 'none');
         const kind = u.layer === 0 ? 'input' : u.layer === n ? 'output' : 'hidden';
         const group = el('g', { class: `unit ${kind}`, 'data-testid': `unit-${id}`, 'data-label': labelUnicode(label) },
           el('title', {}, `${labelUnicode(label)} (${kind})`), circle, text);
@@ -276,7 +283,7 @@ export function mountNetwork(container) {
 
     built = {
       key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
-      layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH,
+      layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
     };
   }
 
@@ -367,7 +374,7 @@ export function mountNetwork(container) {
       ref.eq.textContent = updateVisible ? ': ' : ' = ';
       const shown = updateVisible ? after : before;
       const mag = Math.abs(shown ?? 0) / maxAbs;
-      ref.line.setAttribute('stroke-width', (1 + 7 * Math.min(1, mag)).toFixed(2));
+      ref.line.setAttribute('stroke-width', (0.8 + built.maxEdgeWidth * Math.min(1, mag)).toFixed(2));
       ref.group.classList.toggle('neg', (shown ?? 0) < 0);
       ref.group.classList.toggle('pos', (shown ?? 0) >= 0);
       const isSel = selection?.kind === 'weight' && selection.layer === e.layer && selection.from === e.from && selection.to === e.to;

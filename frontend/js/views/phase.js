@@ -36,6 +36,7 @@ export function mountPhase(container) {
     }
     if (shownPhases !== s.phases) {
       shownPhases = s.phases;
+      chips.classList.toggle('compact', s.phases.length > 8);
       chips.replaceChildren(...s.phases.map((p) => {
         const li = document.createElement('li');
         li.dataset.phase = p.id;
