@@ -1,0 +1,189 @@
+"""Where a /step's time goes, piece by piece, and what cheaper formulations measure.
+
+Not a target benchmark: a measured breakdown behind the recommendations in the README's
+"Performance" section. Every row is the median of interleaved repetitions on a 2-2-1
+network (sigmoid hidden, linear output, squared loss) unless it says otherwise.
+
+Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/profile_hotpaths.py
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+
+import numpy as np
+import orjson
+
+import _common as C
+from backprop_explorer import engine
+from backprop_explorer.engine import Architecture
+from backprop_explorer.engine.activations import sigmoid as engine_sigmoid
+from backprop_explorer.api.schemas import StepBody
+from backprop_explorer.sessions.session import DatasetState, Session
+
+
+def make_session(layers=(2, 2, 1)):
+    arch = Architecture(tuple(layers), ("sigmoid",) * (len(layers) - 2) + ("linear",), "squared")
+    data = engine.make_dataset("xor", 200, 0.1, 0)
+    ds = DatasetState(data, {"name": "xor", "n": 200, "noise": 0.1, "seed": 0}, data.targets(1), 0)
+    weights = engine.init_weights(list(layers), "xavier", 0)
+    return Session("bench", arch, 0.1, {"scheme": "xavier", "seed": 0}, weights, ds)
+
+
+def loop(fn):
+    def run(n):
+        for _ in range(n):
+            fn()
+    return run
+
+
+def bench(items: dict, n: int, reps: int) -> dict[str, float]:
+    samples = C.interleaved({k: (loop(f), n) for k, f in items.items()}, reps)
+    return {k: C.summary(v)["median"] for k, v in samples.items()}
+
+
+def asgi_caller(app):
+    """Call the ASGI app in-process (no sockets): measures FastAPI + Starlette + our route."""
+    loop_ = asyncio.new_event_loop()
+
+    async def call(method, path, body=b""):
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
+                 "client": ("127.0.0.1", 5000),
+                 "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
+                             (b"content-length", str(len(body)).encode())]}
+        sent = False
+
+        async def receive():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+
+        status = []
+
+        async def send(msg):
+            if msg["type"] == "http.response.start":
+                status.append(msg["status"])
+
+        await app(scope, receive, send)
+        if status[0] != 200:
+            raise RuntimeError(f"{method} {path}: {status[0]}")
+
+    def sync(method, path, body=b""):
+        return lambda: loop_.run_until_complete(call(method, path, body))
+
+    async def startup():
+        pass
+    return sync, loop_
+
+
+def main(argv=None) -> int:
+    p = C.parser(__doc__.split("\n")[0])
+    args = p.parse_args(argv)
+    n, reps = (20, 2) if args.quick else (3000, 15)
+    env = C.environment()
+    print(C.env_line(env))
+    results: dict[str, dict[str, float]] = {}
+
+    # ---- 1. the engine pieces of one step
+    s = make_session()
+    arch, W = s.arch, s.weights
+    x, y = s.dataset.data.X[0], s.dataset.targets[0]
+    tr = engine.backward(arch, W, x, y)
+    grads = [(g.dL_dW, g.dL_db) for g in tr.grads]
+    sv = np.array([0.3, -0.7])
+    results["engine pieces (2-2-1)"] = bench({
+        "engine.forward (with loss)": lambda: engine.forward(arch, W, x, y),
+        "engine.backward (forward + backward)": lambda: engine.backward(arch, W, x, y),
+        "engine.sgd_update": lambda: engine.sgd_update(W, grads, 0.1),
+        "Session.sgd_step (next example)": s.sgd_step,
+        "sigmoid(s) as in the engine (abs, exp, where, 2 divides)": lambda: engine_sigmoid(sv),
+        "sigmoid as 0.5*(1+tanh(0.5 s)) (one transcendental ufunc)":
+            lambda: 0.5 * (1.0 + np.tanh(0.5 * sv)),
+        "np.isfinite(W).all() (one array)": lambda: np.isfinite(W[0][0]).all(),
+        "np.outer(a, δ)": lambda: np.outer(x, sv),
+        "a @ W + b (2×2)": lambda: x @ W[0][0] + W[0][1],
+        "float(np.mean(0.5*np.sum(d*d, axis=-1)))":
+            lambda: float(np.mean(0.5 * np.sum((sv - 1.0) * (sv - 1.0), axis=-1))),
+        "dataclass LayerGrads(...)": lambda: engine.LayerGrads(sv, sv, sv, sv),
+    }, n, reps)
+
+    # ---- 2. the same step in pure Python floats (what a tiny-network fast path would cost)
+    import _impls as I
+    run_py, _ = I.python_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
+    run_ours, _ = I.ours_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
+    run_floor, _ = I.floor_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
+    results["whole step, three ways (2-2-1)"] = {
+        k: C.summary(v)["median"] for k, v in C.interleaved({
+            "ours: engine.backward + sgd_update": (run_ours, n),
+            "bare numpy loop": (run_floor, n),
+            "plain Python floats (lists + math)": (run_py, n)}, reps).items()}
+
+    # ---- 3. serialising a step trace
+    from backprop_explorer.api import serialize
+    s2 = make_session()
+    result = s2.sgd_step()
+    doc = serialize.step_trace(result, s2)
+    as_lists = orjson.loads(orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY))
+    results["serialising the step trace (2-2-1)"] = bench({
+        "serialize.step_trace (build dict)": lambda: serialize.step_trace(result, s2),
+        "orjson.dumps(dict of ndarrays, OPT_SERIALIZE_NUMPY)":
+            lambda: orjson.dumps(doc, default=serialize._fallback, option=orjson.OPT_SERIALIZE_NUMPY),
+        "orjson.dumps(same dict, plain lists)": lambda: orjson.dumps(as_lists),
+        "serialize.json_response(step_trace(...))":
+            lambda: serialize.json_response(serialize.step_trace(result, s2)),
+        "StepBody.model_validate_json(b'{}')": lambda: StepBody.model_validate_json(b"{}"),
+    }, n, reps)
+
+    # ---- 4. the whole app in-process (ASGI, no sockets)
+    from backprop_explorer.api.app import create_app
+    from backprop_explorer.api.config import Settings
+    from backprop_explorer.sessions import SessionStore
+    from backprop_explorer.sessions.presets import resolve_network_spec
+    # (create_app(settings, SessionStore()) would drop the empty store: SessionStore has
+    # __len__, so `store or SessionStore(...)` is falsy-tested; take the app's own store)
+    app = create_app(Settings(demo_session=False))
+    store: SessionStore = app.state.store
+    sess = store.create(resolve_network_spec({"layers": [2, 2, 1],
+                                              "dataset": {"name": "xor", "n": 200, "seed": 0}}))
+    # a variant of the real /step route declared `async def` (runs in the event loop instead
+    # of a worker thread): the same endpoint function, called from a coroutine
+    import functools
+    from backprop_explorer.api.routes import traces as traces_routes
+    real = traces_routes.step
+    g = dict(real.__globals__)
+    g["_real"] = real
+    exec("async def _async_step(*args, **kwargs):\n    return _real(*args, **kwargs)\n", g)
+    async_step = functools.update_wrapper(g["_async_step"], real)
+    app.add_api_route("/bench/async-step/{session_id}", async_step, methods=["POST"])
+
+    # the variant must sit before the static-files mount at "/"
+    app.router.routes.insert(0, app.router.routes.pop())
+    call, ev = asgi_caller(app)
+    n_asgi = max(10, n // 5)
+    results["whole app in-process via ASGI (no sockets)"] = bench({
+        "GET /api/health": call("GET", "/api/health"),
+        "POST /step {} (sync def route → worker thread)":
+            call("POST", f"/api/sessions/{sess.id}/step", b"{}"),
+        "same /step handler declared async def (event loop)":
+            call("POST", f"/bench/async-step/{sess.id}", b"{}"),
+    }, n_asgi, reps)
+    ev.close()
+
+    for section, rows in results.items():
+        print(f"\n{section}")
+        print(C.table(["what", "median"], [[k, C.fmt_time(v)] for k, v in rows.items()]))
+    path = C.write_json(args.out, "profile_hotpaths", {
+        "benchmark": "profile_hotpaths", "quick": args.quick, "environment": env,
+        "command": C.command("profile_hotpaths.py"),
+        "unit": "seconds per call", "sections": results})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Each benchmark script runs on its tiny `--quick` setting and writes its JSON.
+
+No timed assertions: benchmarks measure, the test suite only checks they still run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench"
+
+
+def run_script(name: str, out: Path, timeout: float = 240) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "backend")}
+    proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), "--quick", "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, f"{name}.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
+    path = out / f"{name}.json"
+    assert path.is_file(), f"{name}.py did not write {path}:\n{proc.stdout}"
+    data = json.loads(path.read_text())
+    assert data["quick"] is True
+    return data
+
+
+def test_engine_bench_quick(tmp_path):
+    data = run_script("engine", tmp_path)
+    cases = {c["case"]: c for c in data["cases"]}
+    assert {"2-2-1", "2-8-8-1"} <= set(cases)
+    for case in cases.values():
+        assert case["stats"]["ours"]["median"] > 0
+        # every contender computed the same weights as the engine
+        assert all(d < 1e-9 for d in case["check_max_abs_diff_vs_ours"].values())
+
+
+def test_scaling_bench_quick(tmp_path):
+    data = run_script("scaling", tmp_path)
+    assert data["by_units"] and data["by_depth"]
+    if data["plot"]:
+        assert (tmp_path / "scaling.png").stat().st_size > 0
+
+
+def test_api_bench_quick(tmp_path):
+    data = run_script("api", tmp_path)
+    assert data["endpoints"]["step"]["p50"] > 0 and data["endpoints"]["health"]["p50"] > 0
+
+
+def test_profile_hotpaths_quick(tmp_path):
+    data = run_script("profile_hotpaths", tmp_path)
+    assert data["sections"]
+
+
+def test_ui_bench_quick(tmp_path):
+    if not (REPO / "frontend" / "index.html").is_file():
+        pytest.skip("no frontend/index.html yet")
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        pytest.skip("Debian's chromium is not installed (make chromium)")
+    pytest.importorskip("playwright.sync_api")
+    data = run_script("ui", tmp_path, timeout=300)
+    assert data["networks"]
