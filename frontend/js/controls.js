@@ -40,9 +40,7 @@ function fail(err) {
   setState({ error: { message, field: err?.field ?? null, status: err?.status ?? null }, busy: false });
 }
 
-function note(message) {
-  setState({ notice: message, error: null });
-}
+let noticeTimer = null;
 
 async function guarded(fn) {
   if (getState().busy) return;
@@ -142,12 +140,6 @@ export async function start() {
   document.body.dataset.ready = 'true';
 }
 
-async function refreshSession() {
-  const s = getState();
-  const session = await api.getSession(s.session.id);
-  setState({ session });
-}
-
 // ---------------------------------------------------------------- calls
 
 function currentExample() {
@@ -211,6 +203,10 @@ export function step() {
 }
 
 export function undo() {
+  if (getState().session && !(getState().session.history > 0) && !getState().training) {
+    fail(new Error('nothing to undo: no update has been made since this session started'));
+    return Promise.resolve();
+  }
   return guarded(async () => {
     stopTraining();
     const session = await api.undo(getState().session.id);
@@ -674,7 +670,10 @@ export function initControls() {
   });
   on('speed', 'input', (ev) => setSettings({ speed: Number(ev.target.value) }));
   on('instant', 'change', toggleInstant);
-  on('example-mode', 'change', readExampleInputs);
+  on('example-mode', 'change', (ev) => {
+    readExampleInputs();
+    if (ev.target.value === 'next') ev.target.blur();
+  });
   on('example-index', 'change', readExampleInputs);
   on('example-x', 'change', readExampleInputs);
   on('example-y', 'change', readExampleInputs);
@@ -742,6 +741,10 @@ function sync(s, prev) {
     info.textContent = `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}${ds ? ` · ${ds.name} (${ds.n})` : ''}`;
     info.title = `session ${s.session.id}`;
     info.dataset.step = String(s.session.step);
+  }
+  if (s.notice && s.notice !== prev.notice) {
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { if (getState().notice === s.notice) setState({ notice: null }); }, 8000);
   }
   const status = $('status');
   if (status && (s.error !== prev.error || s.notice !== prev.notice)) {

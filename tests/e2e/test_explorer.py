@@ -492,3 +492,12 @@ def test_screenshots_and_projector_mode_fit_without_scrolling(explorer: Watch, p
     page.keyboard.press("p")
     page.wait_for_timeout(300)
     assert page.get_by_test_id("unit-1-1").locator(".unit-name").bounding_box()["height"] < size
+
+
+def test_undo_without_history_explains_instead_of_calling(explorer: Watch, page: Page):
+    requests_before = len(explorer.requests)
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("status")).to_contain_text("nothing to undo")
+    assert not any(url.endswith("/undo") for url in explorer.requests[requests_before:])
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("status")).to_be_hidden()
