@@ -1,0 +1,119 @@
+"""GET /api/datasets, GET /api/health, /docs and /openapi.json."""
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+import backprop_explorer
+
+
+def test_datasets_list(api):
+    r = api.get("/api/datasets")
+    assert r.status_code == 200
+    items = {d["name"]: d for d in r.json()}
+    assert set(items) == {"xor", "circle", "gauss", "spiral", "moons", "plane"}
+    for d in items.values():
+        assert set(d) >= {"name", "task", "description", "default_n", "default_noise"}
+        assert d["description"]
+        assert d["default_n"] >= 4 and d["default_noise"] >= 0
+    assert items["plane"]["task"] == "regression"
+    assert {d["task"] for n, d in items.items() if n != "plane"} == {"classification"}
+
+
+def test_dataset_defaults_are_what_a_session_gets(h):
+    for d in h.client.get("/api/datasets").json():
+        ds = h.create(dataset={"name": d["name"]})["dataset"]
+        assert ds["n"] == d["default_n"] and ds["noise"] == d["default_noise"]
+
+
+def test_health(api):
+    r = api.get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["version"] == backprop_explorer.__version__
+
+
+def test_docs_page(api):
+    r = api.get("/docs")
+    assert r.status_code == 200
+    assert "text/html" in r.headers["content-type"]
+    assert "openapi.json" in r.text
+
+
+def _resolve(spec, schema):
+    while "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _operations(spec):
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            yield path, method, op
+
+
+def test_openapi_lists_every_contract_route():
+    spec = _app_openapi()
+    routes = {(m.upper(), p) for p, m, _ in _operations(spec)}
+    sid = "/api/sessions/{session_id}"
+    expected = {("POST", "/api/sessions"), ("GET", sid), ("DELETE", sid),
+                ("PUT", sid + "/weights"), ("POST", sid + "/forward"), ("POST", sid + "/backward"),
+                ("POST", sid + "/step"), ("POST", sid + "/train"), ("POST", sid + "/undo"),
+                ("POST", sid + "/predict"), ("POST", sid + "/gradcheck"), ("GET", sid + "/export"),
+                ("POST", "/api/sessions/import"), ("GET", "/api/datasets"), ("GET", "/api/health")}
+    assert expected <= routes
+
+
+@functools.cache
+def _app_openapi() -> dict:
+    """The OpenAPI document as the app builds it (generated once: it is slow to build)."""
+    from backprop_explorer.api.app import create_app
+    from backprop_explorer.api.config import Settings
+    from backprop_explorer.sessions import SessionStore
+    return create_app(Settings(memory=True, demo_session=False), SessionStore()).openapi()
+
+
+def test_openapi_json_is_served(api):
+    r = api.get("/openapi.json")
+    assert r.status_code == 200
+    assert r.json()["paths"] == _app_openapi()["paths"]
+
+
+def _body_operations():
+    spec = _app_openapi()
+    known_missing = {("post", "/api/sessions/import"): pytest.mark.xfail(
+        reason="BUG: SessionDocument (POST /api/sessions/import) has no example body in the "
+               "OpenAPI document", strict=True)}
+    return [pytest.param(path, method, id=f"{method.upper()} {path}",
+                         marks=[known_missing[(method, path)]] if (method, path) in known_missing
+                         else [])
+            for path, method, op in _operations(spec)
+            if method in ("post", "put") and op.get("requestBody")]
+
+
+@pytest.mark.parametrize("path,method", _body_operations())
+def test_every_post_and_put_has_an_example_body_that_works(api, h, path, method):
+    spec = _app_openapi()
+    op = spec["paths"][path][method]
+    media = op["requestBody"]["content"]["application/json"]
+    schema = _resolve(spec, media["schema"])
+    examples = []
+    if "example" in media:
+        examples.append(media["example"])
+    examples += [e.get("value", e) for e in media.get("examples", {}).values()]
+    if "example" in schema:
+        examples.append(schema["example"])
+    examples += list(schema.get("examples", []))
+    assert examples, f"{method.upper()} {path} has no example body"
+    # every example is a valid request: it runs on a lecture session
+    for example in examples:
+        if "{session_id}" in path:
+            sid = h.create(preset="lecture")["id"]
+            url = path.replace("{session_id}", sid)
+        else:
+            url = path
+        r = api.request(method.upper(), url, json=example)
+        assert r.status_code in (200, 201), f"{method.upper()} {path} example {example}: {r.text}"
