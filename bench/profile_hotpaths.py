@@ -163,6 +163,8 @@ def main(argv=None) -> int:
 
     # the variant must sit before the static-files mount at "/"
     app.router.routes.insert(0, app.router.routes.pop())
+    grid = [[-1.5 + 3 * i / 39, -1.5 + 3 * j / 39] for i in range(40) for j in range(40)]
+    predict_body = orjson.dumps({"X": grid})
     call, ev = asgi_caller(app)
     n_asgi = max(10, n // 5)
     results["whole app in-process via ASGI (no sockets)"] = bench({
@@ -171,7 +173,21 @@ def main(argv=None) -> int:
             call("POST", f"/api/sessions/{sess.id}/step", b"{}"),
         "same /step handler declared async def (event loop)":
             call("POST", f"/bench/async-step/{sess.id}", b"{}"),
+        "GET /api/sessions/{id} (the UI re-reads the session after each step)":
+            call("GET", f"/api/sessions/{sess.id}"),
+        "POST /predict, 40×40 grid (the heatmap, after each step)":
+            call("POST", f"/api/sessions/{sess.id}/predict", predict_body),
     }, n_asgi, reps)
+    from backprop_explorer.api.schemas import PredictBody
+    results["/predict pieces (40×40 grid = 1600 points)"] = bench({
+        "PredictBody.model_validate_json (pydantic, strict floats)":
+            lambda: PredictBody.model_validate_json(predict_body),
+        "orjson.loads + np.asarray (what the numbers need)":
+            lambda: np.asarray(orjson.loads(predict_body)["X"], dtype=np.float64),
+        "Session.predict (validation of rows + engine.predict)": lambda: sess.predict(grid),
+        "orjson.dumps of the 1600×1 result":
+            lambda: orjson.dumps({"Y": sess.predict(grid)}, option=orjson.OPT_SERIALIZE_NUMPY),
+    }, max(10, n // 10), reps)
     ev.close()
 
     for section, rows in results.items():

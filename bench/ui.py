@@ -1,0 +1,255 @@
+"""UI benchmark: Playwright (Debian's Chromium, headless) against a real server.
+
+For the lecture's 2-2-1 network and for 6 hidden layers × 16 units (2-16×6-1, xor):
+  redraw   instant mode: time from the Step key press (keydown, captured in the page) to the
+           last change drawn in the page (last DOM mutation, then the frame that paints it);
+  fps      animation mode: requestAnimationFrame callbacks per second while the step's
+           phases play (body[data-playing=true]), and the longest frame;
+  training continuous training (T): UI updates per second = animation frames in which the
+           page changed, over a fixed window; also /train responses per second.
+Targets: redraw ≤ 50 ms, ≥ 55 fps animating, ≥ 20 updates/s training.
+
+Run:  .venv/bin/python bench/ui.py      (needs Debian's chromium: `make chromium`)
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import urllib.request
+
+import _common as C
+from api import Server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TARGET_REDRAW_MS = 50
+TARGET_FPS = 55
+TARGET_UPDATES = 20
+
+NETWORKS = {
+    "2-2-1 (lecture)": {"preset": "lecture"},
+    "2-16x6-1": {"layers": [2] + [16] * 6 + [1], "learning_rate": 0.1,
+                 "dataset": {"name": "xor", "n": 200, "seed": 0}},
+}
+
+# Injected once per page: a mutation clock, a frame counter and a fetch counter.
+PROBE = """
+(() => {
+  if (window.__bench) return;
+  const b = window.__bench = {lastMutation: 0, lastMutationFrame: 0, mutations: 0, frames: 0,
+                              dirtyFrames: 0, keydown: 0, frameTimes: [], recordFrames: false,
+                              fetches: {}, inflight: 0, fetchLog: []};
+  let dirty = false;
+  new MutationObserver((list) => {
+    b.lastMutation = performance.now(); b.mutations += list.length; dirty = true;
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  const tick = (now) => {
+    b.frames += 1;
+    if (b.recordFrames) b.frameTimes.push(now);
+    if (dirty) { dirty = false; b.dirtyFrames += 1; b.lastMutationFrame = performance.now(); }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.addEventListener('keydown', () => { b.keydown = performance.now(); }, true);
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const url = String(input && input.url ? input.url : input);
+    const key = url.replace(/^https?:\\/\\/[^/]+/, '').replace(/[0-9a-f]{32}/, '{id}').split('?')[0]
+                + ' ' + ((init && init.method) || 'GET');
+    b.inflight += 1;
+    const start = performance.now();
+    try { const r = await realFetch(input, init); await r.clone().arrayBuffer(); return r; }
+    finally {
+      b.inflight -= 1; b.fetches[key] = (b.fetches[key] || 0) + 1;
+      b.fetchLog.push({key, start, end: performance.now()});
+      if (b.fetchLog.length > 200) b.fetchLog.shift();
+    }
+  };
+})();
+"""
+
+
+def api_post(base: str, path: str, body: dict) -> dict:
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def wait_quiet(page, quiet_ms: float, timeout_s: float = 10) -> None:
+    """Until no fetch is in flight, the app is not busy, and nothing changed for quiet_ms."""
+    page.wait_for_function(
+        """(q) => window.__bench.inflight === 0 && document.body.dataset.busy !== 'true'
+              && document.body.dataset.playing !== 'true'
+              && performance.now() - window.__bench.lastMutation > q""",
+        arg=quiet_ms, timeout=timeout_s * 1000, polling=20)
+
+
+def open_session(page, base: str, spec: dict) -> str:
+    sid = api_post(base, "/api/sessions", spec)["id"]
+    page.goto(f"{base}/?session={sid}")
+    page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=20000)
+    page.evaluate(PROBE)
+    wait_quiet(page, 300)
+    return sid
+
+
+def set_instant(page, on: bool) -> None:
+    box = page.locator("#instant")
+    if box.is_checked() != on:
+        page.keyboard.press("i")
+        page.wait_for_timeout(50)
+        if box.is_checked() != on:          # key not wired: click the checkbox itself
+            box.click()
+    page.wait_for_timeout(100)
+
+
+def measure_redraw(page, n: int) -> list[float]:
+    """Instant mode: Step key → last DOM change (ms), and → the frame after it."""
+    set_instant(page, True)
+    out = []
+    for _ in range(n):
+        step = page.evaluate("document.body.dataset.step")
+        page.keyboard.press("s")
+        page.wait_for_function("(s) => document.body.dataset.step !== s", arg=step, timeout=10000)
+        wait_quiet(page, 250)
+        r = page.evaluate("({k: __bench.keydown, m: __bench.lastMutation, f: __bench.lastMutationFrame,"
+                          " log: __bench.fetchLog.filter((e) => e.start >= __bench.keydown)})")
+        out.append({"to_last_mutation_ms": r["m"] - r["k"], "to_painted_frame_ms": r["f"] - r["k"],
+                    "requests": [{"request": e["key"], "start_ms": round(e["start"] - r["k"], 1),
+                                  "end_ms": round(e["end"] - r["k"], 1)} for e in r["log"]]})
+    return out
+
+
+def measure_animation(page, runs: int) -> list[dict]:
+    set_instant(page, False)
+    out = []
+    for _ in range(runs):
+        page.evaluate("__bench.frameTimes = []; __bench.recordFrames = false")
+        page.keyboard.press("s")
+        page.wait_for_function("() => document.body.dataset.playing === 'true'", timeout=10000, polling=10)
+        page.evaluate("__bench.frameTimes = []; __bench.recordFrames = true")
+        page.wait_for_function("() => document.body.dataset.playing !== 'true'", timeout=60000, polling=50)
+        ts = page.evaluate("__bench.recordFrames = false; __bench.frameTimes")
+        wait_quiet(page, 200)
+        if len(ts) < 2:
+            continue
+        gaps = [b - a for a, b in zip(ts, ts[1:])]
+        out.append({"fps": (len(ts) - 1) / ((ts[-1] - ts[0]) / 1000), "frames": len(ts),
+                    "seconds": (ts[-1] - ts[0]) / 1000, "max_frame_ms": max(gaps),
+                    "frames_over_20ms": sum(g > 20 for g in gaps)})
+    return out
+
+
+def measure_training(page, seconds: float) -> dict:
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.body.dataset.training === 'true'", timeout=10000)
+    page.wait_for_timeout(500)   # let it settle
+    a = page.evaluate("({d: __bench.dirtyFrames, f: __bench.frames, t: performance.now(),"
+                      " s: Number(document.body.dataset.step), c: {...__bench.fetches}})")
+    page.wait_for_timeout(seconds * 1000)
+    b = page.evaluate("({d: __bench.dirtyFrames, f: __bench.frames, t: performance.now(),"
+                      " s: Number(document.body.dataset.step), c: {...__bench.fetches}})")
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.body.dataset.training !== 'true'", timeout=10000)
+    wait_quiet(page, 300, timeout_s=20)
+    dt = (b["t"] - a["t"]) / 1000
+    calls = {k: (b["c"].get(k, 0) - a["c"].get(k, 0)) / dt for k in b["c"]
+             if b["c"].get(k, 0) - a["c"].get(k, 0) > 0}
+    return {"updates_per_s": (b["d"] - a["d"]) / dt, "fps": (b["f"] - a["f"]) / dt,
+            "sgd_steps_per_s": (b["s"] - a["s"]) / dt, "requests_per_s": calls, "seconds": dt}
+
+
+def main(argv=None) -> int:
+    p = C.parser(__doc__.split("\n")[0])
+    args = p.parse_args(argv)
+    if not (C.REPO / "frontend" / "index.html").is_file():
+        print("frontend/index.html is not there yet: nothing to measure")
+        return 1
+    from playwright.sync_api import sync_playwright
+    if args.quick:
+        n_redraw, n_anim, train_s, nets = 2, 1, 1.0, ["2-2-1 (lecture)"]
+    else:
+        n_redraw, n_anim, train_s, nets = 25, 3, 8.0, list(NETWORKS)
+    env = C.environment()
+    env["chromium"] = CHROMIUM
+    print(C.env_line(env))
+    server = Server()
+    base = f"http://127.0.0.1:{server.port}"
+    results = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            env["chromium_version"] = browser.version
+            for name in nets:
+                # the page's CSP has no 'unsafe-eval'; Playwright's wait_for_function polls
+                # with eval, so the probe context bypasses CSP (the page's own code is unchanged)
+                context = browser.new_context(viewport={"width": 1600, "height": 1000},
+                                              bypass_csp=True)
+                page = context.new_page()
+                page.on("pageerror", lambda e, name=name: print(f"[{name}] page error: {e}"))
+                open_session(page, base, NETWORKS[name])
+                if args.quick:     # shorter animation: fastest speed
+                    for _ in range(6):
+                        page.keyboard.press("+")
+                redraw = measure_redraw(page, n_redraw)
+                anim = measure_animation(page, n_anim)
+                train = measure_training(page, train_s)
+                context.close()
+                results[name] = {"redraw": redraw, "animation": anim, "training": train}
+            browser.close()
+    finally:
+        server.stop()
+
+    rows, targets = [], {}
+    for name, r in results.items():
+        last = [x["to_last_mutation_ms"] for x in r["redraw"]]
+        painted = [x["to_painted_frame_ms"] for x in r["redraw"]]
+        fps = [a["fps"] for a in r["animation"]]
+        maxf = max((a["max_frame_ms"] for a in r["animation"]), default=None)
+        r["summary"] = {"redraw_p50_ms": statistics.median(last),
+                        "redraw_p90_ms": sorted(last)[int(0.9 * (len(last) - 1))],
+                        "painted_p50_ms": statistics.median(painted),
+                        "fps_median": statistics.median(fps) if fps else None,
+                        "max_frame_ms": maxf,
+                        "training_updates_per_s": r["training"]["updates_per_s"],
+                        "training_steps_per_s": r["training"]["sgd_steps_per_s"]}
+        s = r["summary"]
+        targets[name] = {
+            f"redraw <= {TARGET_REDRAW_MS} ms": s["painted_p50_ms"] <= TARGET_REDRAW_MS,
+            f">= {TARGET_FPS} fps animating": None if s["fps_median"] is None else s["fps_median"] >= TARGET_FPS,
+            f">= {TARGET_UPDATES} updates/s training": s["training_updates_per_s"] >= TARGET_UPDATES}
+        rows.append([name, f"{s['redraw_p50_ms']:.1f} ms", f"{s['painted_p50_ms']:.1f} ms",
+                     f"{s['redraw_p90_ms']:.1f} ms",
+                     "—" if s["fps_median"] is None else f"{s['fps_median']:.1f}",
+                     "—" if maxf is None else f"{maxf:.0f} ms",
+                     f"{s['training_updates_per_s']:.1f}", f"{s['training_steps_per_s']:.0f}"])
+    print()
+    print("Headless Chromium, real server; redraw = Step key → last DOM change (instant mode)")
+    print(C.table(["network", "redraw p50", "→ painted frame p50", "redraw p90", "fps animating",
+                   "longest frame", "UI updates/s training", "SGD steps/s training"], rows))
+    for name, r in results.items():
+        print(f"  {name}: requests/s while training: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in r["training"]["requests_per_s"].items()))
+    for name, r in results.items():
+        runs = sorted(r["redraw"], key=lambda x: x["to_last_mutation_ms"])
+        mid = runs[len(runs) // 2]
+        print(f"  {name}: a median instant-mode step: " + "; ".join(
+            f"{e['request']} {e['start_ms']:.0f}→{e['end_ms']:.0f} ms" for e in mid["requests"])
+            + f"; last change at {mid['to_last_mutation_ms']:.0f} ms")
+    print("Targets")
+    for name, t in targets.items():
+        for k, ok in t.items():
+            print(f"  {name}: {k}: {C.met(ok)}")
+    path = C.write_json(args.out, "ui", {
+        "benchmark": "ui", "quick": args.quick, "environment": env,
+        "command": C.command("ui.py", blas_env=False), "networks": results, "targets": targets})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
