@@ -64,7 +64,14 @@ export function mountNetwork(container) {
   container.append(svg);
   let built = null; // {key, layout, units: Map, edges: Map, loss, sizes}
 
-  const ro = new ResizeObserver(() => render());
+  // The container's size, kept by the observer: reading clientWidth in
+  // render() would force a layout of the whole page on every update.
+  let size = { width: 0, height: 0 };
+  const ro = new ResizeObserver((entries) => {
+    const rect = entries[entries.length - 1].contentRect;
+    size = { width: rect.width, height: rect.height };
+    render();
+  });
   ro.observe(container);
   subscribe((s, prev) => {
     if (s.session !== prev.session || s.trace !== prev.trace || s.phaseIndex !== prev.phaseIndex
@@ -261,10 +268,17 @@ export function mountNetwork(container) {
         const onClick = (ev) => { ev.stopPropagation(); select({ kind: 'unit', layer: u.layer, unit: u.unit }); };
         group.addEventListener('click', onClick);
         vals.addEventListener('click', onClick);
-        const hot = (on) => () => { vals.classList.toggle('hot', on); group.classList.toggle('hot', on); };
+        const hot = (on) => () => {
+          vals.classList.toggle('hot', on);
+          group.classList.toggle('hot', on);
+          if (on && denseUnits) {
+            fitBox(bg, Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')), 5);
+            if (lines.delta) fitBox(lines.delta.cacheBox, [lines.delta.text], 4);
+          }
+        };
         group.addEventListener('pointerenter', hot(true));
         group.addEventListener('pointerleave', hot(false));
-        units.set(id, { u, group, vals, bg, lines, label, top: u.y + r + 4 });
+        units.set(id, { u, group, vals, bg, lines, label, top: u.y + r + 4, dense: denseUnits });
       }
     }
 
@@ -292,8 +306,7 @@ export function mountNetwork(container) {
     const session = state.session;
     if (!session) return;
     const sizes = session.network.layers;
-    const width = container.clientWidth;
-    const height = container.clientHeight;
+    const { width, height } = size;
     if (width < 10 || height < 10) return;
     const key = `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${state.settings.projector}`;
     if (!built || built.key !== key) build(sizes, width, height, state.settings.projector);
@@ -307,7 +320,9 @@ export function mountNetwork(container) {
     return text;
   }
 
-  function fitBox(rect, texts, pad = 4) {
+  // Size a background rect to its texts. Measuring forces a layout, so update()
+  // queues these and measures them all after its writes (see flushFits).
+  function measure(texts) {
     let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
     for (const t of texts) {
       if (t.getAttribute('display') === 'none') continue;
@@ -315,15 +330,33 @@ export function mountNetwork(container) {
       if (!b.width) continue;
       x0 = Math.min(x0, b.x); y0 = Math.min(y0, b.y); x1 = Math.max(x1, b.x + b.width); y1 = Math.max(y1, b.y + b.height);
     }
-    if (x0 === Infinity) {
+    return x0 === Infinity ? null : { x0, y0, x1, y1 };
+  }
+
+  function applyFit(rect, box, pad) {
+    if (!box) {
       rect.setAttribute('display', 'none');
       return;
     }
     rect.removeAttribute('display');
-    rect.setAttribute('x', (x0 - pad).toFixed(1));
-    rect.setAttribute('y', (y0 - pad / 2).toFixed(1));
-    rect.setAttribute('width', (x1 - x0 + 2 * pad).toFixed(1));
-    rect.setAttribute('height', (y1 - y0 + pad).toFixed(1));
+    rect.setAttribute('x', (box.x0 - pad).toFixed(1));
+    rect.setAttribute('y', (box.y0 - pad / 2).toFixed(1));
+    rect.setAttribute('width', (box.x1 - box.x0 + 2 * pad).toFixed(1));
+    rect.setAttribute('height', (box.y1 - box.y0 + pad).toFixed(1));
+  }
+
+  function fitBox(rect, texts, pad = 4) {
+    applyFit(rect, measure(texts), pad);
+  }
+
+  let pendingFits = [];
+  function queueFit(rect, texts, pad = 4) {
+    pendingFits.push([rect, texts, pad]);
+  }
+  function flushFits() {
+    const boxes = pendingFits.map(([, texts]) => measure(texts));   // reads
+    pendingFits.forEach(([rect, , pad], i) => applyFit(rect, boxes[i], pad)); // writes
+    pendingFits = [];
   }
 
   function show(node, on) {
@@ -387,7 +420,7 @@ export function mountNetwork(container) {
       ref.group.classList.toggle('reuse', seen.reuse === e.layer && e.from !== 0);
       const title = `${labelUnicode(ref.label)} = ${wText}${gText ? `, ∂L/∂w = ${gText}` : ''}${aText ? `, new ${aText}` : ''}`;
       if (ref.title.textContent !== title) ref.title.textContent = title;
-      if (!ref.dense || isSel) fitBox(ref.bg, [ref.line1, ref.line2, ref.line3], 5);
+      if (!ref.dense || isSel) queueFit(ref.bg, [ref.line1, ref.line2, ref.line3], 5);
     }
     svg.classList.toggle('has-selection', !!path);
 
@@ -413,14 +446,14 @@ export function mountNetwork(container) {
         show(lines.delta.text, bv);
         show(lines.delta.badge, bv);
         show(lines.delta.cacheBox, bv);
-        if (bv) fitBox(lines.delta.cacheBox, [lines.delta.text], 4);
+        if (bv && (!ref.dense || isSelUnit(selection, u))) queueFit(lines.delta.cacheBox, [lines.delta.text], 4);
         ref.vals.classList.toggle('reused', seen.reuse === l);
         const fresh = current && current.layer === l && (current.kind === 'forward' || current.kind === 'backward');
         ref.vals.classList.toggle('fresh', !!fresh);
         ref.group.classList.toggle('active', !!fresh);
       }
       const texts = Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta'));
-      fitBox(ref.bg, texts, 5);
+      if (!ref.dense || isSelUnit(selection, u)) queueFit(ref.bg, texts, 5);
       const isSel = selection?.kind === 'unit' && selection.layer === l && selection.unit === u.unit;
       ref.group.classList.toggle('selected', isSel);
       ref.vals.classList.toggle('selected', isSel);
@@ -438,11 +471,16 @@ export function mountNetwork(container) {
     built.loss.setAttribute('data-target', targetText);
     show(built.loss, !!lossText);
     built.loss.classList.toggle('fresh', current?.kind === 'loss');
-    if (lossText) fitBox(built.lossBg, [built.lossText, built.targetText], 8);
+    if (lossText) queueFit(built.lossBg, [built.lossText, built.targetText], 8);
+    flushFits();
     void n;
   }
 
   return { render };
+}
+
+function isSelUnit(selection, u) {
+  return selection?.kind === 'unit' && selection.layer === u.layer && selection.unit === u.unit;
 }
 
 // Which edges/units a selection's gradient flows through (the downstream paths).
