@@ -40,6 +40,7 @@
 //                    as aligned rows: target &= factors \\ &= closed form \\ &= numbers \\ &= value
 //                    (on deeper networks the factors include the sum over the units above)
 //   {{chain.rest:X}} the same rows without the first (continues a derivation already begun)
+//   {{chain:X|c}}    also colours ∂L/∂y and δ factors as cached (for a scene that says "reuse it")
 // In text, {{sym:X}} gives the plain-text label (w_22^h) and numbers are format.js text.
 // KaTeX macros for templates: \cached{…} (cached-δ colour), \hl{…} (highlight colour).
 
@@ -344,9 +345,11 @@ export function chainFor(target, ctx) {
 
 const dataValue = (v) => String(v).replace(/[,=]/g, '');
 
-function chainRows(expr, target, rest) {
+function chainRows(expr, target, rest, markDelta = false) {
   const cachedIdx = new Set();
-  expr.factors.forEach((f, i) => { if (f.cached) cachedIdx.add(i); });
+  expr.factors.forEach((f, i) => {
+    if (f.cached || (markDelta && (f.role === 'dL_dy' || f.role === 'delta'))) cachedIdx.add(i);
+  });
   const tag = dataValue(target);
   const tex = toLatex(expr, {
     format: (v) => latexNumber(v),
@@ -410,7 +413,7 @@ export function resolveTemplate(template, ctx, { mode = 'latex' } = {}) {
         return latex ? `&= ${q}` : q;
       }
       chains.push({ target, expr });
-      return latex ? chainRows(expr, target, rest) : formatNumber(expr.value);
+      return latex ? chainRows(expr, target, rest, flag === 'c') : formatNumber(expr.value);
     }
     const v = resolveValue(name, ctx);
     if (v === undefined) {
@@ -591,6 +594,23 @@ export function networkNotes(scene, network) {
     if (sizes[L] > 1) notes.push('This network has several outputs: the loss sums over them, and so does the chain rule.');
   }
   return notes;
+}
+
+const SUB = { 0: '₀', 1: '₁', 2: '₂', 3: '₃', 4: '₄', 5: '₅', 6: '₆', 7: '₇', 8: '₈', 9: '₉', ',': ',', '(': '₍', ')': '₎' };
+const SUP = { 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹', h: 'ʰ', o: 'ᵒ', '(': '⁽', ')': '⁾' };
+const sub = (t) => [...t].map((c) => SUB[c] ?? c).join('');
+const sup = (t) => [...t].map((c) => SUP[c] ?? c).join('');
+
+/**
+ * Scene text for display: the ASCII names a teacher types (w_22^h, w_0j, z2, x1, z_1^(2), δ_2^h)
+ * become sub/superscripted Unicode (w₂₂ʰ, w₀ⱼ, z₂, x₁, z₁⁽²⁾, δ₂ʰ).
+ */
+export function prettyText(text) {
+  return String(text)
+    .replace(/(?<![A-Za-z0-9_])([wzsδ])_([0-9ij,]+)\^(h|o|\(\d+\))/g, (_, b, s, p) => `${b}${sub(s).replace('i', 'ᵢ').replace('j', 'ⱼ')}${sup(p)}`)
+    .replace(/(?<![A-Za-z0-9_])([wzsδ])_([0-9]+|[0-9]?[ij])\b/g, (_, b, s) => `${b}${sub(s).replace('i', 'ᵢ').replace('j', 'ⱼ')}`)
+    .replace(/(?<![A-Za-z0-9_])([sδ])\^(h|o|\(\d+\))/g, (_, b, p) => `${b}${sup(p)}`)
+    .replace(/\b([xzy])(\d+)\b/g, (_, b, d) => `${b}${sub(d)}`);
 }
 
 /** Which trace a scene needs and whether ctx has it: {ok, need}. */
