@@ -560,6 +560,13 @@ function readExampleInputs() {
     const max = s.dataset ? s.dataset.X.length - 1 : 0;
     example.index = Math.max(0, Math.min(max, Math.trunc(Number($('example-index').value) || 0)));
   } else if (mode === 'custom') {
+    if (!$('example-x').value.trim()) {
+      // Start from the example that was about to be used (or zeros).
+      const from = currentExampleFrom({ ...s, example: { ...s.example, mode: s.example.mode === 'custom' ? 'next' : s.example.mode } });
+      const net = s.session.network.layers;
+      $('example-x').value = (from?.x ?? zeros(net[0])).join(', ');
+      $('example-y').value = (from?.y ?? zeros(net.at(-1))).join(', ');
+    }
     try {
       example.x = parseVector($('example-x').value, s.session.network.layers[0], 'x');
       example.y = parseVector($('example-y').value, s.session.network.layers.at(-1), 'y*');

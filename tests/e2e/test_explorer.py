@@ -501,3 +501,21 @@ def test_undo_without_history_explains_instead_of_calling(explorer: Watch, page:
     assert not any(url.endswith("/undo") for url in explorer.requests[requests_before:])
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("status")).to_be_hidden()
+
+
+def test_typed_example_and_learning_rate_go_into_the_step(explorer: Watch, page: Page):
+    page.get_by_test_id("example-mode").select_option("custom")
+    page.get_by_test_id("example-x").fill("0.5, -2")
+    page.get_by_test_id("example-y").fill("3")
+    page.get_by_test_id("example-y").dispatch_event("change")
+    page.get_by_test_id("learning-rate").fill("0.25")
+    page.get_by_test_id("learning-rate").dispatch_event("change")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("i")
+    with page.expect_request(lambda r: r.url.endswith("/step")) as request:
+        trace = press_and_get(page, "s", "/step")
+    assert request.value.post_data_json == {"x": [0.5, -2], "y": [3], "learning_rate": 0.25}
+    assert trace["learning_rate"] == 0.25 and trace["example_index"] is None
+    assert page.get_by_test_id("unit-0-2").get_attribute("data-a") == fmt(-2)
+    assert page.get_by_test_id("loss").get_attribute("data-target") == "3"
+    expect(page.get_by_test_id("edge-2-1-1-label").locator('[data-role="arithmetic"]')).to_contain_text("0.25·")
