@@ -165,7 +165,8 @@ def main(argv=None) -> int:
     if bad:
         print(f"WARNING: contenders disagree with ours on {bad}")
 
-    path = C.write_json(args.out, "engine", {
+    name = "engine" if args.threads is None else f"engine-threads{args.threads}"
+    path = C.write_json(args.out, name, {
         "benchmark": "engine", "quick": args.quick, "environment": env,
         "command": C.command("engine.py"),
         "unit": "seconds per step", "cases": results})

@@ -23,6 +23,11 @@ from backprop_explorer.api.schemas import StepBody
 from backprop_explorer.sessions.session import DatasetState, Session
 
 
+def _errstate_noop():
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        pass
+
+
 def make_session(layers=(2, 2, 1)):
     arch = Architecture(tuple(layers), ("sigmoid",) * (len(layers) - 2) + ("linear",), "squared")
     data = engine.make_dataset("xor", 200, 0.1, 0)
@@ -43,15 +48,15 @@ def bench(items: dict, n: int, reps: int) -> dict[str, float]:
     return {k: C.summary(v)["median"] for k, v in samples.items()}
 
 
-def asgi_caller(app):
+def asgi_caller(app, loop_=None, fastapi_app=None):
     """Call the ASGI app in-process (no sockets): measures FastAPI + Starlette + our route."""
-    loop_ = asyncio.new_event_loop()
+    loop_ = loop_ or asyncio.new_event_loop()
 
     async def call(method, path, body=b""):
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
                  "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
                  "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
-                 "client": ("127.0.0.1", 5000),
+                 "client": ("127.0.0.1", 5000), **({"app": fastapi_app} if fastapi_app else {}),
                  "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
                              (b"content-length", str(len(body)).encode())]}
         sent = False
@@ -104,11 +109,16 @@ def main(argv=None) -> int:
         "sigmoid(s) as in the engine (abs, exp, where, 2 divides)": lambda: engine_sigmoid(sv),
         "sigmoid as 0.5*(1+tanh(0.5 s)) (one transcendental ufunc)":
             lambda: 0.5 * (1.0 + np.tanh(0.5 * sv)),
+        "sigmoid as exp(-logaddexp(0, -s)) (3 ufuncs, stable)":
+            lambda: np.exp(-np.logaddexp(0.0, -sv)),
         "np.isfinite(W).all() (one array)": lambda: np.isfinite(W[0][0]).all(),
+        "math.isfinite(float(W.sum())) (one array)": lambda: math.isfinite(float(W[0][0].sum())),
+        "with np.errstate(...): pass (Session.sgd_step enters it twice)": _errstate_noop,
         "np.outer(a, δ)": lambda: np.outer(x, sv),
         "a @ W + b (2×2)": lambda: x @ W[0][0] + W[0][1],
-        "float(np.mean(0.5*np.sum(d*d, axis=-1)))":
+        "loss as the engine: float(np.mean(0.5*np.sum(d*d, axis=-1)))":
             lambda: float(np.mean(0.5 * np.sum((sv - 1.0) * (sv - 1.0), axis=-1))),
+        "loss as 0.5*float(d @ d)": lambda: 0.5 * float((sv - 1.0) @ (sv - 1.0)),
         "dataclass LayerGrads(...)": lambda: engine.LayerGrads(sv, sv, sv, sv),
     }, n, reps)
 
@@ -122,6 +132,43 @@ def main(argv=None) -> int:
             "ours: engine.backward + sgd_update": (run_ours, n),
             "bare numpy loop": (run_floor, n),
             "plain Python floats (lists + math)": (run_py, n)}, reps).items()}
+
+    # ---- 2b. prototypes (bench/_lean.py): same trace, fewer numpy calls; plain-Python trace
+    import _lean
+    for layers in ((2, 2, 1), (2, 8, 8, 1)):
+        sl = make_session(layers)
+        A, Wt = sl.arch, sl.weights
+        xx, yy = sl.dataset.data.X[3], sl.dataset.targets[3]
+        ref = engine.backward(A, Wt, xx, yy)
+        lean = _lean.lean_backward(A, Wt, xx, yy)
+        diff = max(float(np.max(np.abs(g1.dL_dW - g2.dL_dW))) for g1, g2 in zip(ref.grads, lean.grads))
+        Wpy = [(W_.tolist(), b_.tolist()) for W_, b_ in Wt]
+        tr_py, _ = _lean.py_step_trace(Wpy, xx.tolist(), yy.tolist(), 0.1)
+        diff_py = max(float(np.max(np.abs(g1.dL_dW - np.array(g2["dL_dW"]))))
+                      for g1, g2 in zip(ref.grads, tr_py["grads"]))
+        assert diff < 1e-12 and diff_py < 1e-12, (diff, diff_py)
+        gr = [(g.dL_dW, g.dL_db) for g in ref.grads]
+
+        def ours_full(A=A, Wt=Wt, xx=xx, yy=yy):
+            t = engine.backward(A, Wt, xx, yy)
+            new = engine.sgd_update(Wt, [(g.dL_dW, g.dL_db) for g in t.grads], 0.1)
+            return t, new
+
+        def lean_full(A=A, Wt=Wt, xx=xx, yy=yy):
+            t = _lean.lean_backward(A, Wt, xx, yy)
+            new = _lean.lean_sgd_update(Wt, [(g.dL_dW, g.dL_db) for g in t.grads], 0.1)
+            return t, new
+
+        xl, yl = xx.tolist(), yy.tolist()
+        name = "-".join(map(str, layers))
+        results[f"prototypes: one step with its full trace ({name})"] = bench({
+            "engine.backward + engine.sgd_update (ours today)": ours_full,
+            "_lean.lean_backward + lean_sgd_update (same trace, fewer numpy calls)": lean_full,
+            "_lean.py_step_trace (plain Python floats, trace as lists)":
+                lambda Wpy=Wpy, xl=xl, yl=yl: _lean.py_step_trace(Wpy, xl, yl, 0.1),
+            "engine.sgd_update alone": lambda Wt=Wt, gr=gr: engine.sgd_update(Wt, gr, 0.1),
+            "_lean.lean_sgd_update alone": lambda Wt=Wt, gr=gr: _lean.lean_sgd_update(Wt, gr, 0.1),
+        }, n, reps)
 
     # ---- 3. serialising a step trace
     from backprop_explorer.api import serialize
@@ -166,6 +213,10 @@ def main(argv=None) -> int:
     grid = [[-1.5 + 3 * i / 39, -1.5 + 3 * j / 39] for i in range(40) for j in range(40)]
     predict_body = orjson.dumps({"X": grid})
     call, ev = asgi_caller(app)
+    # the routes with only the AsyncExitStack FastAPI needs: no error, body-limit or
+    # security-header middleware
+    from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+    rcall, _ = asgi_caller(AsyncExitStackMiddleware(app.router), ev, app)
     n_asgi = max(10, n // 5)
     results["whole app in-process via ASGI (no sockets)"] = bench({
         "GET /api/health": call("GET", "/api/health"),
@@ -173,6 +224,9 @@ def main(argv=None) -> int:
             call("POST", f"/api/sessions/{sess.id}/step", b"{}"),
         "same /step handler declared async def (event loop)":
             call("POST", f"/bench/async-step/{sess.id}", b"{}"),
+        "GET /api/health, routes only (no middleware)": rcall("GET", "/api/health"),
+        "POST /step {}, routes only (no middleware)":
+            rcall("POST", f"/api/sessions/{sess.id}/step", b"{}"),
         "GET /api/sessions/{id} (the UI re-reads the session after each step)":
             call("GET", f"/api/sessions/{sess.id}"),
         "POST /predict, 40×40 grid (the heatmap, after each step)":
