@@ -4,30 +4,38 @@ from __future__ import annotations
 from conftest import LECTURE_WEIGHTS
 
 
-def _snapshot(state):
-    return {k: state[k] for k in ("weights", "step", "epoch", "dataset")}
-
-
 def test_120_steps_then_100_undos(h):
     sid = h.create(dataset={"name": "moons", "n": 16, "seed": 1}, learning_rate=0.3)["id"]
-    states = [_snapshot(h.state(sid))]
+    first = h.state(sid)
+    traces = []
     for k in range(120):
         if k % 3 == 0:
             trace = h.post(sid, "step", {"x": [0.01 * k, -0.5], "y": [1.0]})
         else:
             trace = h.post(sid, "step", {})
         assert trace["step"] == k + 1
-        states.append(_snapshot(h.state(sid)))
-    assert h.state(sid)["history"] >= 100
+        traces.append(trace)
+    after_120 = h.state(sid)
+    assert after_120["history"] >= 100
+    assert after_120["weights"] == [{"W": u["W_after"], "b": u["b_after"]}
+                                    for u in traces[-1]["update"]]
     for k in range(120, 20, -1):                  # 100 undos: back to the state after step 20
         undone = h.post(sid, "undo")
-        assert _snapshot(undone) == states[k - 1], f"undo to step {k - 1}"
+        step_k = traces[k - 1]                    # the update that undo takes back
         assert undone["step"] == k - 1
-        assert h.state(sid) == undone
+        assert undone["epoch"] == (traces[k - 2]["epoch"] if k > 1 else 0)
+        assert undone["weights"] == [{"W": u["W_before"], "b": u["b_before"]}
+                                     for u in step_k["update"]], f"undo to step {k - 1}"
+        if step_k["example_index"] is not None:   # the dataset position is restored too
+            assert undone["dataset"]["next_index"] == step_k["example_index"]
+        if k % 10 == 0:
+            assert h.state(sid) == undone
+    assert undone["weights"] != first["weights"]
     # and the session goes on from there exactly as it did the first time
     redo = h.post(sid, "step", {})
-    assert _snapshot(h.state(sid)) == states[21]
     assert redo["step"] == 21
+    assert redo["update"] == traces[20]["update"]
+    assert redo["example_index"] == traces[20]["example_index"]
 
 
 def test_undo_with_empty_history_is_409_and_changes_nothing(h):
