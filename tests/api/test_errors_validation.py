@@ -77,6 +77,10 @@ SESSION_CASES = [
     ("PUT", "/weights", {"weights": [{"W": [[0.5, -0.4, 1.0], [0.3, 0.8, 1.0]],
                                       "b": [0.1, -0.2, 0.0]}, LECTURE_WEIGHTS[1]]}, "weights.0"),
     ("PUT", "/weights", {}, "weights"),
+    ("PUT", "/weights", {"weights": [{"W": [[1e301, 0.0], [0.0, 0.0]], "b": [0.0, 0.0]},
+                                     LECTURE_WEIGHTS[1]]}, "weights.0.W"),
+    # a train call over the work limit (updates × batch × parameters)
+    ("POST", "/train", {"steps": 10_000_000}, "steps"),
 ]
 
 
@@ -175,6 +179,7 @@ CREATE_CASES = [
     ({"dataset": {"X": [[0.0, 1.0]]}}, "dataset"),
     ({"dataset": {"name": "xor", "n": 10 ** 6}}, "dataset.n"),
     ({"dataset": {"name": "xor", "noise": -1}}, "dataset.noise"),
+    ({"dataset": {"name": "xor", "n": 2}}, "dataset.n"),
     ({"layers": [3, 2, 1], "dataset": {"name": "xor"}}, "dataset"),
     ({"layers": [2, 2, 1], "activations": ["tanh", "sigmoid"], "loss": "cross_entropy",
       "dataset": {"X": [[0.0, 1.0]], "Y": [[2.0]]}}, "dataset.Y"),

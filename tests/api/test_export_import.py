@@ -6,7 +6,7 @@ import pytest
 from conftest import LECTURE_WEIGHTS
 
 
-def _used_session(api, h):
+def _used_session(api, h):  # noqa: ARG001
     sid = h.create(layers=[2, 3, 1], activations=["tanh", "sigmoid"], loss="cross_entropy",
                    l2=0.01, learning_rate=0.4, init={"scheme": "he", "seed": 11},
                    dataset={"name": "circle", "n": 10, "noise": 0.05, "seed": 6})["id"]
@@ -69,6 +69,12 @@ def test_import_of_a_session_without_dataset(api, h):
     (lambda d: d["weights"][0].update(b=[0.0]), "weights"),
     (lambda d: d.update(step=-1), "step"),
     (lambda d: d["network"].update(activations=["softmax", "linear"]), "activations"),
+    (lambda d: d["network"].update(layers=[2, 3, 1]), "weights"),
+    (lambda d: d.update(history=[{"weights": [d["weights"][0]], "step": 0, "epoch": 0}]),
+     "history"),
+    (lambda d: d.update(dataset={"X": [[0.0, 1.0]], "Y": [[1.0], [0.0]], "cursor": 0}),
+     "dataset"),
+    (lambda d: d.update(dataset={"X": [[0.0, 1.0]], "Y": [[1.0]], "cursor": 5}), "cursor"),
 ])
 def test_import_rejects_bad_documents(api, h, change, field):
     from conftest import field_named
