@@ -106,6 +106,7 @@ def test_dataset_steps_train_export_import(api):
 
 def test_422_raises_api_error_naming_the_field(api):
     sid = api.create_session()["id"]
+    before = api.get_session(sid)
     with pytest.raises(ApiError) as info:
         api.forward(sid, [1.0, 2.0, 3.0])
     err = info.value
@@ -121,11 +122,12 @@ def test_422_raises_api_error_naming_the_field(api):
     with pytest.raises(ApiError) as info:
         api.create_session(activations=["softmax", "linear"])
     assert info.value.status_code == 422 and "activations" in info.value.message
-    assert api.get_session(sid)["step"] == 0
+    assert api.get_session(sid) == before
 
 
 def test_409_raises_api_error_with_the_servers_message(api):
     sid = api.create_session()["id"]
+    before = api.get_session(sid)
     with pytest.raises(ApiError) as info:
         api.undo(sid)
     assert info.value.status_code == 409 and info.value.message
@@ -135,9 +137,30 @@ def test_409_raises_api_error_with_the_servers_message(api):
     with pytest.raises(ApiError) as info:
         api.dataset(sid)
     assert info.value.status_code == 409
+    assert api.get_session(sid) == before
 
 
 def test_404_on_unknown_session(api):
     with pytest.raises(ApiError) as info:
         api.forward("f" * 32, [1.0, 0.0])
     assert info.value.status_code == 404 and "f" * 32 in info.value.message
+
+
+def test_concurrent_steps_on_one_session_lose_no_update(live_server):
+    """Per-session lock: 4 clients × 15 steps on one session give step == 60, and the
+    step numbers the server handed out are exactly 1..60."""
+    from concurrent.futures import ThreadPoolExecutor
+    with Client(live_server) as api:
+        sid = api.create_session(preset="lecture")["id"]
+
+    def worker(_):
+        with Client(live_server) as mine:
+            return [mine.step(sid)["step"] for _ in range(15)]
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = [n for batch in pool.map(worker, range(4)) for n in batch]
+    assert sorted(numbers) == list(range(1, 61))
+    with Client(live_server) as api:
+        state = api.get_session(sid)
+        assert state["step"] == 60 and state["epoch"] == 15      # 4 examples per epoch
+        api.delete_session(sid)
