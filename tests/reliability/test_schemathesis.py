@@ -1,0 +1,135 @@
+"""schemathesis 4 against the app's own OpenAPI schema (in process, over ASGI).
+
+Every operation gets a bounded number of generated requests, positive (fits the schema)
+and negative (doesn't); each response must not be a 5xx and must match the schema: its
+status code is documented, its content type and headers are the documented ones and its
+body validates against the documented response model.
+
+Session-scoped routes would otherwise only ever see random ids (404): a hook swaps most
+generated `session_id`s for real sessions from a small pool (the lecture preset with its
+XOR dataset, a default network without a dataset, a bigger classifier on a built-in
+dataset), rebuilt before every example so DELETE, PUT weights or a diverging step in one
+example can't starve the next one.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import zlib
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (content_type_conformance, not_a_server_error,
+                                 response_headers_conformance, response_schema_conformance,
+                                 status_code_conformance)
+
+from backprop_explorer.api.app import create_app
+from backprop_explorer.api.config import Settings
+from backprop_explorer.sessions.presets import resolve_network_spec
+
+MAX_EXAMPLES = int(os.environ.get("BPE_FUZZ_EXAMPLES", 30))
+
+# small limits so a fuzzed train/predict/create stays cheap (the limits are real code paths)
+SETTINGS = Settings(memory=True, demo_session=False, max_sessions=10_000,
+                    max_parameters=5_000, max_units=64, max_train_work=200_000,
+                    max_dataset_size=2_000)
+app = create_app(SETTINGS)
+store = app.state.store
+
+POOL_SPECS = [
+    {"preset": "lecture"},
+    {},
+    {"layers": [2, 4, 3, 1], "activations": ["tanh", "relu", "sigmoid"],
+     "loss": "cross_entropy", "dataset": {"name": "moons", "n": 40, "seed": 3}},
+]
+_pool: list[str] = []
+
+
+def fresh_pool() -> list[str]:
+    """Delete the previous pool sessions and make new ones with their initial state (and one
+    undo level)."""
+    for sid in _pool:
+        try:
+            store.delete(sid)
+        except Exception:
+            pass
+    _pool[:] = [store.create(resolve_network_spec(dict(spec))).id for spec in POOL_SPECS]
+    for sid in _pool:   # one undo level each, so undo can succeed
+        with store.use(sid) as session:
+            session.set_weights([{"W": W.tolist(), "b": b.tolist()} for W, b in session.weights])
+    return _pool
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@schema.hook
+def map_path_parameters(context, path_parameters):
+    """Three out of four generated ids become a real session (which one depends on the
+    generated value, so shrinking stays deterministic); the rest stay random (404)."""
+    if path_parameters and "session_id" in path_parameters:
+        generated = str(path_parameters["session_id"])
+        h = zlib.crc32(generated.encode())
+        if h % 4:
+            pool = fresh_pool()
+            path_parameters["session_id"] = pool[h % len(pool)]
+    return path_parameters
+
+
+SEEN: dict[str, set[int]] = collections.defaultdict(set)   # operation -> statuses seen
+UNPARSABLE = {"detail": "There was an error parsing the body"}
+
+
+def known_500(case) -> bool:
+    """Known bug, pinned (xfail) by test_limits_and_bad_input.py::
+    test_dataset_without_name_or_data_is_a_422: a create whose dataset names neither a
+    built-in dataset nor X/Y (e.g. {"dataset": {}}) is a 500 KeyError('name'). Skipped here
+    so the fuzzer keeps looking for other failures."""
+    body = case.body if isinstance(case.body, dict) else None
+    if case.method == "POST" and case.path == "/api/sessions" and body is not None:
+        ds = body.get("dataset")
+        return isinstance(ds, dict) and all(ds.get(k) is None for k in ("name", "X", "Y"))
+    return False
+
+
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
+          content_type_conformance, response_headers_conformance]
+
+
+@pytest.mark.timeout(240)
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case):
+    if known_500(case):
+        return
+    response = case.call()
+    SEEN[f"{case.method} {case.path}"].add(response.status_code)
+    assert response.status_code < 500, f"{case.as_curl_command()}\n{response.text}"
+    if response.status_code == 400 and response.json() == UNPARSABLE:
+        # a body that is not UTF-8: FastAPI's undocumented 400 (bug pinned, xfail, by
+        # test_limits_and_bad_input.py::test_body_that_is_not_utf8_is_a_422); everything else
+        # about this response must still hold
+        case.validate_response(response, checks=[c for c in CHECKS
+                                                 if c is not status_code_conformance])
+        return
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_the_fuzzer_reached_real_sessions():
+    """The hook works: every session-scoped operation answered at least one generated
+    request with a success (a real session), and at least one with a 404 (a random id).
+    (PUT weights is exempt from the success: a random body almost never has the shape of
+    the session's network, so it is a 422 there.)"""
+    if not SEEN:
+        pytest.skip("run together with test_api_conforms_to_its_schema")
+    documented = {f"{method.upper()} {path}" for path, item in app.openapi()["paths"].items()
+                  for method in item}
+    scoped = {op: codes for op, codes in SEEN.items()
+              if "{session_id}" in op and op in documented}
+    assert len(scoped) >= 10, sorted(SEEN)
+    for op, codes in scoped.items():
+        if op != "PUT /api/sessions/{session_id}/weights":   # random weights rarely fit a shape
+            assert codes & {200, 204}, f"{op} never hit a real session: {sorted(codes)}"
+        assert 404 in codes, f"{op} never got an unknown id: {sorted(codes)}"
