@@ -40,6 +40,7 @@
 //                    as aligned rows: target &= factors \\ &= closed form \\ &= numbers \\ &= value
 //                    (on deeper networks the factors include the sum over the units above)
 //   {{chain.rest:X}} the same rows without the first (continues a derivation already begun)
+//   {{chain.closed:X}} only the rows from the closed form on ((y − y*) · w_21^o · …, numbers, value)
 //   {{chain:X|c}}    also colours ∂L/∂y and δ factors as cached (for a scene that says "reuse it")
 // In text, {{sym:X}} gives the plain-text label (w_22^h) and numbers are format.js text.
 // KaTeX macros for templates: \cached{…} (cached-δ colour), \hl{…} (highlight colour).
@@ -345,7 +346,7 @@ export function chainFor(target, ctx) {
 
 const dataValue = (v) => String(v).replace(/[,=]/g, '');
 
-function chainRows(expr, target, rest, markDelta = false) {
+function chainRows(expr, target, from, markDelta = false) {
   const cachedIdx = new Set();
   expr.factors.forEach((f, i) => {
     if (f.cached || (markDelta && (f.role === 'dL_dy' || f.role === 'delta'))) cachedIdx.add(i);
@@ -367,8 +368,8 @@ function chainRows(expr, target, rest, markDelta = false) {
   const head = tex.symbolic.slice(0, expr.target.latex.length);
   const first = `${head} &${tex.symbolic.slice(expr.target.latex.length).replace(/^\s*/, ' ')}`;
   const rows = [];
-  if (!rest) rows.push(first);
-  else rows.push(`&${tex.symbolic.slice(expr.target.latex.length).replace(/^\s*/, ' ')}`);
+  if (from === 'target') rows.push(first);
+  else if (from === 'symbolic' || !tex.closed) rows.push(`&${tex.symbolic.slice(expr.target.latex.length).replace(/^\s*/, ' ')}`);
   if (tex.closed) rows.push(`&${tex.closed}`);
   rows.push(`&${tex.numeric}`, `&${tex.result}`);
   return rows.join(' \\\\ ');
@@ -402,9 +403,10 @@ export function resolveTemplate(template, ctx, { mode = 'latex' } = {}) {
       if (!sym) { unknown.push(raw); return q; }
       return latex ? sym.latex : sym.text;
     }
-    if (name.startsWith('chain:') || name.startsWith('chain.rest:')) {
-      const rest = name.startsWith('chain.rest:');
-      const target = name.slice(rest ? 11 : 6);
+    const chainMatch = /^chain(?:\.(rest|closed))?:(.+)$/.exec(name);
+    if (chainMatch) {
+      const from = { rest: 'symbolic', closed: 'closed' }[chainMatch[1]] ?? 'target';
+      const target = chainMatch[2];
       if (!selectionOf(target, ctx.network)) { unknown.push(raw); return q; }
       const expr = chainFor(target, ctx);
       if (!expr.ok) {
@@ -413,7 +415,7 @@ export function resolveTemplate(template, ctx, { mode = 'latex' } = {}) {
         return latex ? `&= ${q}` : q;
       }
       chains.push({ target, expr });
-      return latex ? chainRows(expr, target, rest, flag === 'c') : formatNumber(expr.value);
+      return latex ? chainRows(expr, target, from, flag === 'c') : formatNumber(expr.value);
     }
     const v = resolveValue(name, ctx);
     if (v === undefined) {

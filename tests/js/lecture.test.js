@@ -54,7 +54,7 @@ test('scenes.json covers the lecture: forward, loss, SGD, chain rule, output bia
   assert.match(w11.text, /cache/i);
   assert.deepEqual(w11.highlight.cached, ['y']);
   const w22 = SCENES.find((s) => s.id === 'hidden-w22');
-  assert.ok(placeholders(w22.equation).includes('chain.rest:W[1][1][1]'));
+  assert.ok(placeholders(w22.equation).includes('chain.closed:W[1][1][1]'));
   assert.match(w22.equation, /\\partial s/);
   assert.match(w22.text, /\bs\b/);
 });

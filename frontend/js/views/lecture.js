@@ -3,7 +3,8 @@
 // live numbers of the current session and example (KaTeX), and the units/edges it talks about
 // highlighted in the network view.
 //
-//   mountLecture(container) → Promise<{open, close, toggle, goto}>
+//   mountLecture(container) → Promise<{open, close, toggle, goto} | null> (never rejects: a broken
+//   scenes.json is shown in the panel). A button #btn-lecture-mode, if present, toggles the mode.
 //
 // Keys (a capture listener on window, so it runs before controls.js's document listener and
 // only takes the keys it uses): L toggles Lecture mode; in Lecture mode → / ← (and PageDown /
@@ -89,11 +90,37 @@ function initialExample(s) {
   return { mode: 'custom', index: 0, x: Array(n0).fill(0), y: Array(nL).fill(0) };
 }
 
-export async function mountLecture(container) {
+export function mountLecture(container) {
+  // the scenes load in the background; a broken scenes.json is reported in the panel (and L
+  // still opens it, showing the problem) instead of breaking the page
+  return loadScenes().then((scenes) => setup(container, scenes), (err) => {
+    container.classList.add('lecture-panel', 'lecture-broken');
+    container.setAttribute('data-testid', 'lecture');
+    container.replaceChildren(el('p', { class: 'lec-text', text: `Lecture mode is unavailable: ${err.message}` }));
+    const toggleBroken = () => { container.hidden = !container.hidden; };
+    document.getElementById('btn-lecture-mode')?.addEventListener('click', toggleBroken);
+    window.addEventListener('keydown', (ev) => {
+      if ((ev.key === 'l' || ev.key === 'L') && !isTyping(ev.target) && !ev.ctrlKey && !ev.metaKey && !ev.altKey) toggleBroken();
+    }, true);
+    return null;
+  });
+}
+
+async function loadScenes() {
   const response = await fetch(SCENES_URL);
   if (!response.ok) throw new Error(`lecture/scenes.json: HTTP ${response.status}`);
-  const { scenes, problems } = parseScenes(await response.json());
+  let json;
+  try {
+    json = await response.json();
+  } catch (err) {
+    throw new Error(`lecture/scenes.json is not valid JSON (${err.message})`);
+  }
+  const { scenes, problems } = parseScenes(json);
   if (problems.length) throw new Error(`lecture/scenes.json: ${problems.join('; ')}`);
+  return scenes;
+}
+
+function setup(container, scenes) {
   const count = scenes.length;
 
   // ------------------------------------------------------------ DOM
@@ -118,13 +145,14 @@ export async function mountLecture(container) {
   const title = el('h2', { class: 'lec-title', 'data-testid': 'lecture-title' });
   const text = el('p', { class: 'lec-text', 'data-testid': 'lecture-text' });
   const notes = el('ul', { class: 'lec-notes', 'data-testid': 'lecture-notes' });
-  const equation = el('div', { class: 'lec-equation', 'data-testid': 'lecture-equation', role: 'math' });
+  const equation = el('div', { class: 'lec-equation', 'data-testid': 'lecture-equation' }); // KaTeX adds MathML for screen readers
   const action = el('div', { class: 'lec-action', 'data-testid': 'lecture-action' });
   const exampleRow = el('div', { class: 'lec-example', 'data-testid': 'lecture-example' });
   const body = el('div', { class: 'lec-body' }, title, text, notes, equation, action);
   container.replaceChildren(head, bar, body, exampleRow);
   container.hidden = true;
 
+  document.getElementById('btn-lecture-mode')?.addEventListener('click', (ev) => { ev.currentTarget.blur(); toggle(); });
   prevBtn.addEventListener('click', () => goto(lectureState().index - 1, 'start'));
   nextBtn.addEventListener('click', () => goto(lectureState().index + 1, 'start'));
   closeBtn.addEventListener('click', () => close());
@@ -436,7 +464,6 @@ export async function mountLecture(container) {
     equation.dataset.missing = resolved.missing.join(' ');
     equation.dataset.unknown = resolved.unknown.join(' ');
     katex.render(`\\begin{aligned}${resolved.out}\\end{aligned}`, equation, { ...KATEX_OPTIONS, macros: { ...KATEX_MACROS } });
-    equation.setAttribute('aria-label', `${scene.title}: ${resolveTemplate(view.equation, ctx, { mode: 'text' }).out.replace(/\\[a-zA-Z]+/g, ' ').replace(/[{}&]/g, '')}`);
     requestAnimationFrame(fitEquation);
 
     // the action line: what the scene is waiting for
@@ -490,7 +517,10 @@ export async function mountLecture(container) {
     if (s.trace !== prev.trace && s.trace && s.trace.kind === 'step' && was?.on) traceMark = null;
     queueMicrotask(() => prepare(getState()));
   });
-  window.addEventListener('resize', () => requestAnimationFrame(fitEquation));
+  new ResizeObserver(() => requestAnimationFrame(fitEquation)).observe(equation);
+  subscribe((s, prev) => {
+    if (s.settings.projector !== prev.settings?.projector) requestAnimationFrame(fitEquation);
+  });
 
   const start = sceneIndexFromHash();
   if (start !== null) open(start);
