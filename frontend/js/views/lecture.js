@@ -158,26 +158,39 @@ function setup(container, scenes) {
   closeBtn.addEventListener('click', () => close());
 
   // ------------------------------------------------------------ example editor
-  let exampleKey = null;
+  let exampleShape = null;
   function renderExample(s) {
     const net = s.session?.network;
     const ex = s.example;
-    const key = JSON.stringify([net?.layers, ex?.mode, ex?.x, ex?.y]);
-    if (key === exampleKey) return;
-    exampleKey = key;
     if (!net || ex?.mode !== 'custom' || !ex.x) {
+      exampleShape = null;
       exampleRow.replaceChildren();
       return;
     }
+    const shape = `${net.layers.join('-')}|${ex.x.length}|${ex.y.length}`;
+    if (shape === exampleShape) {
+      // same fields: refresh the values, except the one being typed in
+      for (const input of exampleRow.querySelectorAll('input')) {
+        if (input === document.activeElement) continue;
+        const v = (input.dataset.kind === 'x' ? ex.x : ex.y)[Number(input.dataset.i)];
+        if (Number(input.value) !== v || input.value.trim() === '') input.value = String(v);
+        input.setAttribute('aria-invalid', 'false');
+      }
+      return;
+    }
+    exampleShape = shape;
     const sizes = net.layers;
     const nOut = sizes.at(-1);
-    const fields = [];
     const row = [el('span', { class: 'lec-example-label', text: 'Example' })];
     const field = (labelText, testid, value, kind, i) => {
       const input = el('input', { type: 'number', step: 'any', value: String(value), 'data-testid': testid, 'aria-label': labelText, 'data-kind': kind, 'data-i': i });
       input.addEventListener('change', commitExample);
-      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') commitExample(); });
-      fields.push(input);
+      input.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter') {
+          commitExample();
+          input.blur(); // → / ← move between scenes again
+        }
+      });
       row.push(el('label', { class: 'lec-field' }, el('span', { text: `${labelText} =` }), input));
     };
     ex.x.forEach((v, i) => {
