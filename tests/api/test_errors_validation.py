@@ -203,3 +203,24 @@ def test_cross_entropy_targets_outside_0_1_are_422(h):
         resp = h.rejected(sid, "POST", f"/api/sessions/{sid}/{action}", 422,
                           json={"x": X2, "y": [1.5]})
         field_named(resp, "y")
+
+
+@pytest.mark.parametrize("content,field", [
+    (b'{"learning_rate": NaN}', "learning_rate"),
+    (b'{"weights": [{"W": [[1e999, 0], [0, 0]], "b": [0, 0]}, {"W": [[0], [0]], "b": [0]}]}',
+     "weights.0.W"),
+    (b'{"dataset": {"X": [[0.0, Infinity]], "Y": [[1.0]]}}', "dataset.X"),
+])
+@NONFINITE_BUG
+def test_create_with_non_finite_numbers_is_422(api, content, field):
+    count = api.get("/api/health").json()["sessions"]
+    r = api.post("/api/sessions", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    field_named(r.json(), field)
+    assert api.get("/api/health").json()["sessions"] == count
+
+
+@pytest.mark.parametrize("content", [b"[]", b'"x"', b"null"])
+def test_body_that_is_not_an_object_is_422(h, content):
+    sid = h.create(preset="lecture")["id"]
+    h.rejected(sid, "POST", f"/api/sessions/{sid}/forward", 422, content=content)
