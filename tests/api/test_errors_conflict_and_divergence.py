@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import field_named
+from api_helpers import field_named
 
 HUGE = [{"W": [[1e300, 0.0], [0.0, 1.0]], "b": [0.0, 0.0]}, {"W": [[1e300], [1.0]], "b": [0.0]}]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 UNKNOWN = "0" * 32
 ROUTES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LECTURE_WEIGHTS, field_named
+from api_helpers import LECTURE_WEIGHTS, field_named
 
 NONFINITE_BUG = pytest.mark.xfail(
     strict=True,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 
 def _used_session(api, h):  # noqa: ARG001
@@ -77,7 +77,7 @@ def test_import_of_a_session_without_dataset(api, h):
     (lambda d: d.update(dataset={"X": [[0.0, 1.0]], "Y": [[1.0]], "cursor": 5}), "cursor"),
 ])
 def test_import_rejects_bad_documents(api, h, change, field):
-    from conftest import field_named
+    from api_helpers import field_named
     sid = h.create(weights=LECTURE_WEIGHTS)["id"]
     doc = h.export(sid)
     change(doc)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 
 def sigma(s):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 
 def test_predict_is_the_forward_output_of_every_row(h):

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 DATASETS = {"xor": ("classification", 200), "circle": ("classification", 200),
             "gauss": ("classification", 200), "spiral": ("classification", 300),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 STEP_KEYS = {"forward", "loss", "grads", "update", "learning_rate", "step", "epoch",
              "example_index", "loss_after"}

@@ -1,7 +1,7 @@
 """POST undo: at least 100 levels, each restoring weights, step count, epoch and position."""
 from __future__ import annotations
 
-from conftest import LECTURE_WEIGHTS
+from api_helpers import LECTURE_WEIGHTS
 
 
 def test_120_steps_then_100_undos(h):
