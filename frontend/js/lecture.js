@@ -18,7 +18,7 @@
 //   requires  'forward' | 'backward' (default) | 'step': the kind of trace the scene needs
 //   focus     the gradient the scene is about (W[l][i][j], b[l][j] or delta[l][j]); on networks not
 //             shaped like the lecture's, the highlight is its chain-rule path
-//   general   replaces text/equation/highlight when the network is not lecture-shaped (one hidden
+//   general   replaces title/text/equation/highlight when the network is not lecture-shaped (one hidden
 //             layer, one output, linear output, squared loss)
 //
 // Placeholders {{ … }} (whitespace inside is ignored):
@@ -108,11 +108,12 @@ export function lectureShaped(network) {
     && (network.loss ?? 'squared') === 'squared';
 }
 
-/** {text, equation, highlight, general: bool} of a scene on this network. */
+/** {title, text, equation, highlight, general: bool} of a scene on this network. */
 export function sceneFor(scene, network) {
   const shaped = lectureShaped(network);
   const general = !shaped && scene.general ? scene.general : null;
   return {
+    title: general?.title ?? scene.title,
     text: general?.text ?? scene.text,
     equation: general?.equation ?? scene.equation,
     // null: not the lecture's shape and no general.highlight (resolveHighlight then uses the focus)
@@ -574,26 +575,28 @@ export function networkNotes(scene, network) {
   if (!network) return [];
   const view = sceneFor(scene, network);
   const names = placeholders(view.equation);
-  const usesLocal = names.some((n) => n.startsWith('chain') || /^sym:(local|act)/.test(n));
+  const chain = names.some((n) => n.startsWith('chain'));
+  const usesLocal = chain || names.some((n) => n.startsWith('sym:local'));
   const notes = [];
   const sizes = network.layers;
   const L = sizes.length - 1;
+  if (view.general) notes.push(`This ${sizes.join('-')} network is not shaped like the lecture’s 2-2-1, so the scene shows the general form.`);
   if (usesLocal) {
     const hidden = [...new Set((network.activations ?? []).slice(0, L - 1))];
     for (const act of hidden) {
-      if (act === 'tanh') notes.push('The hidden units here use tanh, so the local derivative is ∂z/∂s = 1 − z² (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'relu') notes.push('The hidden units here use relu, so the local derivative ∂z/∂s is 1 where s > 0 and 0 otherwise (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'leaky_relu') notes.push('The hidden units here use leaky relu, so ∂z/∂s is 1 where s > 0 and 0.01 otherwise (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'linear') notes.push('The hidden units here are linear, so ∂z/∂s = 1 (the lecture’s sigmoid gives z(1 − z)).');
+      if (act === 'tanh') notes.push('tanh hidden units: the local derivative is ∂z/∂s = 1 − z² (the lecture’s sigmoid gives z(1 − z)).');
+      else if (act === 'relu') notes.push('relu hidden units: the local derivative ∂z/∂s is 1 where s > 0, else 0 (the lecture’s sigmoid gives z(1 − z)).');
+      else if (act === 'leaky_relu') notes.push('leaky relu hidden units: ∂z/∂s is 1 where s > 0, else 0.01 (the lecture’s sigmoid gives z(1 − z)).');
+      else if (act === 'linear') notes.push('linear hidden units: ∂z/∂s = 1 (the lecture’s sigmoid gives z(1 − z)).');
     }
-    if (L > 2 && names.some((n) => n.startsWith('chain'))) {
-      notes.push('This network has more than one hidden layer: a hidden unit feeds several units above, so its δ sums w·δ over all of them — each of those δ was computed (and cached) one layer up.');
-    }
+  }
+  if (chain) {
+    if (L > 2) notes.push('Several hidden layers: a unit’s δ sums w·δ over all the units above, each δ computed (and cached) one layer up.');
     const outAct = network.activations?.[L - 1] ?? 'linear';
     if (outAct !== 'linear' || (network.loss ?? 'squared') !== 'squared') {
-      notes.push(`The output here is ${outAct} with the ${network.loss === 'cross_entropy' ? 'cross-entropy' : 'squared'} loss, so δ at the output is not simply y − y* times 1: the chain-rule lines use this network’s own derivatives.`);
+      notes.push(`${outAct} output with the ${network.loss === 'cross_entropy' ? 'cross-entropy' : 'squared'} loss: the output δ comes from this loss and activation, not from (y − y*)·1.`);
     }
-    if (sizes[L] > 1) notes.push('This network has several outputs: the loss sums over them, and so does the chain rule.');
+    if (sizes[L] > 1) notes.push('Several outputs: the loss sums over them, and so does the chain rule.');
   }
   return notes;
 }

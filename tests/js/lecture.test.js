@@ -187,7 +187,7 @@ test('numbers are format.js text; |p parenthesises negatives; text mode gives pl
 
 test('other activations change the local derivative, and the notes say so', () => {
   const scene = SCENES.find((s) => s.id === 'hidden-w22');
-  const expectations = { lecture: ['z_{2}(1 - z_{2})', /^$/], tanh: ['(1 - z_{2}^{2})', /tanh.*1 − z²/], relu: ["\\operatorname{relu}'(s_{2}^{h})", /relu.*1 where s > 0 and 0 otherwise/] };
+  const expectations = { lecture: ['z_{2}(1 - z_{2})', /^$/], tanh: ['(1 - z_{2}^{2})', /tanh.*1 − z²/], relu: ["\\operatorname{relu}'(s_{2}^{h})", /relu.*1 where s > 0, else 0/] };
   for (const [name, [latex, note]] of Object.entries(expectations)) {
     const ctx = ctxOf(name, 'backward');
     assert.equal(resolveSymbol('local[1][1]', ctx.network).latex, latex, name);
@@ -221,6 +221,9 @@ test('on a deeper network the hidden-weight scene sums over the units above (gen
   assert.match(r.out, /\\sum_\{k=1\}\^\{3\}/);
   close(expr.value, FIX.deep.backward.grads[0].dL_dW[1][1], 'product');
   assert.match(networkNotes(scene, ctx.network).join(' '), /sums w·δ/);
+  assert.match(networkNotes(scene, ctx.network).join(' '), /not shaped like the lecture/);
+  assert.equal(view.title, 'Hidden layer: a weight, factor by factor');
+  assert.deepEqual(networkNotes(SCENES[0], FIX.tanh.session.network), [], 'no derivative notes where no derivative is shown');
   const h = resolveHighlight(scene, ctx.network, ctx);
   assert.ok(h.edges.some((e) => e.layer === 1 && e.from === 2 && e.to === 2));
   assert.equal(h.edges.filter((e) => e.layer === 2).length, 3, 'the three edges out of z_2');

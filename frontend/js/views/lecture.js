@@ -148,7 +148,7 @@ function setup(container, scenes) {
   const equation = el('div', { class: 'lec-equation', 'data-testid': 'lecture-equation' }); // KaTeX adds MathML for screen readers
   const action = el('div', { class: 'lec-action', 'data-testid': 'lecture-action' });
   const exampleRow = el('div', { class: 'lec-example', 'data-testid': 'lecture-example' });
-  const body = el('div', { class: 'lec-body' }, title, text, notes, equation, action);
+  const body = el('div', { class: 'lec-body' }, title, text, equation, action, notes);
   container.replaceChildren(head, bar, body, exampleRow);
   container.hidden = true;
 
@@ -464,12 +464,11 @@ function setup(container, scenes) {
     const ctx = makeContext({ session: s.session, trace: s.trace, example: s.example, learningRate: s.learningRate });
     container.dataset.traceKind = ctx.kind ?? 'none';
     container.dataset.step = ctx.kind === 'step' ? String(ctx.data.step) : '';
-    const view = network ? sceneFor(scene, network) : { text: scene.text, equation: scene.equation, general: false };
-    title.textContent = scene.title;
+    const view = network ? sceneFor(scene, network) : { title: scene.title, text: scene.text, equation: scene.equation, general: false };
+    title.textContent = prettyText(view.title ?? scene.title);
     text.textContent = prettyText(network ? resolveTemplate(view.text, ctx, { mode: 'text' }).out : scene.text);
 
     const noteList = network ? networkNotes(scene, network) : [];
-    if (view.general) noteList.unshift(`This network (${network.layers.join('-')}) is not shaped like the lecture’s 2-2-1, so the scene shows the general form.`);
     notes.replaceChildren(...noteList.map((n) => el('li', { text: prettyText(n) })));
     notes.hidden = !noteList.length;
 
