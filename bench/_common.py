@@ -107,7 +107,25 @@ def env_line(env: dict) -> str:
     return (f"python {env['python']} · numpy {env['numpy']} · BLAS {env.get('blas')} "
             f"{env.get('blas_version')} kernel {env.get('blas_kernel')} × {env.get('blas_threads')} "
             f"threads · OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')} · torch {env.get('torch')} · "
-            f"{env['cpus']} CPUs ({env['processor']}) · load average {env.get('loadavg_1_5_15')}")
+            f"{env['cpus']} CPUs ({env['processor']}) · load average {env.get('loadavg_1_5_15')}"
+            + (f" · clock {env['clock']}" if env.get("clock") else ""))
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = time.perf_counter
+
+
+def add_clock_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                   help="wall: elapsed time (default); cpu: CPU time of this thread, which a busy "
+                        "machine inflates far less (implies --threads 1, so all work is on it)")
+
+
+def apply_clock(args) -> None:
+    global _clock
+    _clock = CLOCKS[args.clock]
+    if args.clock == "cpu" and getattr(args, "threads", None) is None:
+        args.threads = 1
 
 
 def interleaved(contenders: dict[str, tuple[Callable[[int], None], int]], reps: int,
@@ -129,9 +147,10 @@ def interleaved(contenders: dict[str, tuple[Callable[[int], None], int]], reps: 
                 continue
             fn, n = contenders[name]
             gc.collect()
-            t0 = time.perf_counter()
+            clock = _clock
+            t0 = clock()
             fn(n)
-            out[name].append((time.perf_counter() - t0) / n)
+            out[name].append((clock() - t0) / n)
     return out
 
 

@@ -162,6 +162,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally: stop the server
     p = C.parser(__doc__.split("\n")[0])
     p.add_argument("--concurrency", type=int, default=4, help="client processes for throughput")
     args = p.parse_args(argv)

@@ -94,9 +94,12 @@ def _verify(factories, arch, weights, xs, ys, lr, steps, only_python_steps=None)
 def main(argv=None) -> int:
     p = C.parser(__doc__.split("\n")[0])
     C.add_threads_option(p)
+    C.add_clock_option(p)
     args = p.parse_args(argv)
+    C.apply_clock(args)
     C.apply_threads(args.threads)
     env = C.environment()
+    env["clock"] = args.clock
     have_torch = I.torch_available()
     if have_torch:
         I.torch_threads(env.get("blas_threads") or 1)
@@ -165,7 +168,8 @@ def main(argv=None) -> int:
     if bad:
         print(f"WARNING: contenders disagree with ours on {bad}")
 
-    name = "engine" if args.threads is None else f"engine-threads{args.threads}"
+    name = "engine" + ("" if args.threads is None else f"-threads{args.threads}") + \
+        ("-cpuclock" if args.clock == "cpu" else "")
     path = C.write_json(args.out, name, {
         "benchmark": "engine", "quick": args.quick, "environment": env,
         "command": C.command("engine.py"),

@@ -33,9 +33,12 @@ def measure(layers, n, reps, have_torch):
 def main(argv=None) -> int:
     p = C.parser(__doc__.split("\n")[0])
     C.add_threads_option(p)
+    C.add_clock_option(p)
     args = p.parse_args(argv)
+    C.apply_clock(args)
     C.apply_threads(args.threads)
     env = C.environment()
+    env["clock"] = args.clock
     have_torch = I.torch_available()
     if have_torch:
         I.torch_threads(env.get("blas_threads") or 1)

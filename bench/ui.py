@@ -14,6 +14,7 @@ Run:  .venv/bin/python bench/ui.py      (needs Debian's chromium: `make chromium
 from __future__ import annotations
 
 import json
+import signal
 import statistics
 import sys
 import time
@@ -164,6 +165,7 @@ def measure_training(page, seconds: float) -> dict:
 
 
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally: stop the server
     p = C.parser(__doc__.split("\n")[0])
     args = p.parse_args(argv)
     if not (C.REPO / "frontend" / "index.html").is_file():
