@@ -5,8 +5,8 @@ and the output pre-activation s, so cross-entropy can be computed from s
 (log-sum-exp / softplus) and stays finite when y rounds to 0 or 1.
 `dL_da(y, t, activation)` is the true ∂L/∂y (for cross-entropy it depends on
 the output: −y*/y for softmax, −y*/y + (1 − y*)/(1 − y) for sigmoid).
-`fused_delta` gives δ = ∂L/∂s directly for the pairs where the chain rule simplifies to y − y* (and stays exact where
-∂L/∂y alone would overflow).
+`fused_delta` gives δ = ∂L/∂s directly for the pairs where the chain rule
+simplifies to y − y* (and stays exact where ∂L/∂y alone would overflow).
 """
 from __future__ import annotations
 
