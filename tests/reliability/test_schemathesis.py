@@ -133,3 +133,35 @@ def test_the_fuzzer_reached_real_sessions():
         if op != "PUT /api/sessions/{session_id}/weights":   # random weights rarely fit a shape
             assert codes & {200, 204}, f"{op} never hit a real session: {sorted(codes)}"
         assert 404 in codes, f"{op} never got an unknown id: {sorted(codes)}"
+
+
+# ----- statuses the fuzzer can't reach cheaply, checked against the same schema -----------------
+def _one_case(settings: Settings, path: str, body):
+    small = create_app(settings)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", small)
+    return loaded.make_case(operation=loaded[path]["POST"], body=body,
+                            media_type="application/json")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: at max_sessions POST /api/sessions (and /import) answers 429, but the OpenAPI "
+    "document lists 409 'session limit reached' for them and no 429 (ST103 undocumented "
+    "status code)"))
+def test_the_429_at_max_sessions_matches_the_schema():
+    case = _one_case(Settings(memory=True, demo_session=False, max_sessions=1),
+                     "/api/sessions", {})
+    assert case.call().status_code == 201
+    response = case.call()
+    assert response.status_code == 429
+    case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a body over max_body_bytes is answered 413, which the OpenAPI document doesn't "
+    "list for any operation (ST103 undocumented status code)"))
+def test_the_413_over_max_body_bytes_matches_the_schema():
+    case = _one_case(Settings(memory=True, demo_session=False, max_body_bytes=100),
+                     "/api/sessions", {"layers": [2] * 60})
+    response = case.call()
+    assert response.status_code == 413
+    case.validate_response(response, checks=CHECKS)
