@@ -21,6 +21,7 @@ export const SHORTCUTS = [
   { keys: ['i'], action: 'instant', text: 'Instant mode on/off (no animation)' },
   { keys: ['+', '−'], action: 'speed', text: 'Animation faster / slower' },
   { keys: ['a'], action: 'setup', text: 'Setup panel: architecture, loss, init, dataset, CSV' },
+  { keys: ['l'], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
   { keys: ['p'], action: 'projector', text: 'Projector mode on/off' },
   { keys: ['e'], action: 'export', text: 'Export the session as a .json file' },
   { keys: ['?'], action: 'help', text: 'Show / hide this list' },

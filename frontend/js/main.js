@@ -27,5 +27,6 @@ await Promise.all([
   mountOptional('./views/inspector.js', 'mountInspector', 'inspector'),
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
+  mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
 ]);
 await start();
