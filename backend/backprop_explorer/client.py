@@ -83,6 +83,11 @@ class Client:
     def delete_session(self, session_id: str) -> None:
         self._call("DELETE", f"/sessions/{session_id}")
 
+    def update_settings(self, session_id: str, learning_rate: float | None = None,
+                        l2: float | None = None) -> dict:
+        return self._call("PATCH", f"/sessions/{session_id}",
+                          _body(learning_rate=learning_rate, l2=l2))
+
     def set_weights(self, session_id: str, weights: list[dict]) -> dict:
         return self._call("PUT", f"/sessions/{session_id}/weights", {"weights": weights})
 

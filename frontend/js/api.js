@@ -59,6 +59,7 @@ export const api = {
   createSession: (spec) => request('POST', '/sessions', spec ?? {}),
   getSession: (id) => request('GET', sessionPath(id)),
   deleteSession: (id) => request('DELETE', sessionPath(id)),
+  updateSettings: (id, settings) => request('PATCH', sessionPath(id), settings),
   setWeights: (id, weights) => request('PUT', sessionPath(id, '/weights'), { weights }),
   dataset: (id) => request('GET', sessionPath(id, '/dataset')),
   forward: (id, body) => request('POST', sessionPath(id, '/forward'), body),
@@ -76,6 +77,6 @@ export default api;
 
 // Named exports of the same calls, for `import { predict } from './api.js'`.
 export const {
-  health, datasets, createSession, getSession, deleteSession, setWeights, dataset,
+  health, datasets, createSession, getSession, deleteSession, updateSettings, setWeights, dataset,
   forward, backward, step, train, undo, predict, gradcheck, exportSession, importSession,
 } = api;

@@ -673,8 +673,12 @@ export function initControls() {
   });
   on('learning-rate', 'change', (ev) => {
     const v = Number(ev.target.value);
-    if (Number.isFinite(v) && v > 0) setState({ learningRate: v, error: null });
-    else fail(Object.assign(new Error('learning rate γ must be a positive number'), { field: 'learning_rate' }));
+    if (Number.isFinite(v) && v > 0) {
+      setState({ learningRate: v, error: null });
+      // keep γ with the session, so a reload (or another tab) uses it too
+      const id = getState().session?.id;
+      if (id) api.updateSettings(id, { learning_rate: v }).then((session) => setState({ session })).catch(fail);
+    } else fail(Object.assign(new Error('learning rate γ must be a positive number'), { field: 'learning_rate' }));
   });
   on('speed', 'input', (ev) => setSettings({ speed: Number(ev.target.value) }));
   on('instant', 'change', toggleInstant);

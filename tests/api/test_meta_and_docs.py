@@ -84,12 +84,7 @@ def test_openapi_json_is_served(api):
 
 def _body_operations():
     spec = _app_openapi()
-    known_missing = {("post", "/api/sessions/import"): pytest.mark.xfail(
-        reason="BUG: SessionDocument (POST /api/sessions/import) has no example body in the "
-               "OpenAPI document", strict=True)}
-    return [pytest.param(path, method, id=f"{method.upper()} {path}",
-                         marks=[known_missing[(method, path)]] if (method, path) in known_missing
-                         else [])
+    return [pytest.param(path, method, id=f"{method.upper()} {path}")
             for path, method, op in _operations(spec)
             if method in ("post", "put") and op.get("requestBody")]
 

@@ -519,3 +519,20 @@ def test_typed_example_and_learning_rate_go_into_the_step(explorer: Watch, page:
     assert page.get_by_test_id("unit-0-2").get_attribute("data-a") == fmt(-2)
     assert page.get_by_test_id("loss").get_attribute("data-target") == "3"
     expect(page.get_by_test_id("edge-2-1-1-label").locator('[data-role="arithmetic"]')).to_contain_text("0.25·")
+
+
+def test_learning_rate_is_kept_with_the_session_across_a_reload(explorer: Watch, page: Page):
+    sid = session_id_of(page)
+    with page.expect_response(lambda r: r.request.method == "PATCH") as info:
+        page.get_by_test_id("learning-rate").fill("0.125")
+        page.get_by_test_id("learning-rate").dispatch_event("change")
+    assert info.value.ok and info.value.json()["network"]["learning_rate"] == 0.125
+    assert explorer_session(page, explorer, sid)["network"]["learning_rate"] == 0.125
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15000)
+    assert session_id_of(page) == sid
+    expect(page.get_by_test_id("learning-rate")).to_have_value("0.125")
+
+
+def explorer_session(page: Page, explorer: Watch, sid: str) -> dict:
+    return page.request.get(f"{explorer.base}/api/sessions/{sid}").json()

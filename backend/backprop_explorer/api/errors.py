@@ -3,8 +3,11 @@ Nothing else reaches a client as a stack trace."""
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..engine import InputError
@@ -22,7 +25,23 @@ def field_error(field: str, message: str, status_code: int = 422) -> JSONRespons
         {"loc": _loc(field), "msg": f"{field}: {message}", "type": "value_error"}]})
 
 
+def _json_safe(value):
+    """Inputs echoed back in a 422 may be inf/NaN (e.g. 1e999): say so as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        return JSONResponse(status_code=422,
+                            content={"detail": _json_safe(jsonable_encoder(exc.errors()))})
+
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError):
         return field_error(exc.field, exc.message)

@@ -70,6 +70,13 @@ class WeightsBody(Strict):
                      {"W": [[0.7], [-0.6]], "b": [0.2]}]}]})
 
 
+class SettingsBody(Strict):
+    learning_rate: LearningRate | None = Field(None, description="the default γ of later steps")
+    l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"learning_rate": 0.3}, {"l2": 0.001}]})
+
+
 class ForwardBody(Strict):
     x: Vector
     y: Vector | None = None
@@ -274,6 +281,16 @@ class DocumentNetwork(Strict):
 
 
 class SessionDocument(Strict):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
+        "format": "backprop-explorer-session", "version": 1,
+        "network": {"layers": [2, 2, 1], "activations": ["sigmoid", "linear"], "loss": "squared",
+                    "learning_rate": 0.5, "l2": 0.0, "init": {"scheme": "xavier", "seed": 0}},
+        "weights": [{"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},
+                    {"W": [[0.7], [-0.6]], "b": [0.2]}],
+        "step": 0, "epoch": 0,
+        "dataset": {"name": "xor4", "X": [[-1, -1], [-1, 1], [1, -1], [1, 1]],
+                    "Y": [[0], [1], [1], [0]], "cursor": 0, "shuffle_seed": 0},
+        "history": []}]})
     format: Literal["backprop-explorer-session"]
     version: Literal[1]
     network: DocumentNetwork

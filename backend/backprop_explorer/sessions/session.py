@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -134,7 +134,7 @@ class Session:
         self.epoch = epoch
         self.history: deque[Snapshot] = deque(maxlen=HISTORY_LEVELS)
         self.lock = threading.Lock()
-        # changes not yet persisted, in order: ("push", Snapshot) | ("pop", None)
+        # changes not yet persisted, in order: ("push", Snapshot) | ("pop", None) | ("meta", None)
         self.journal: list[tuple[str, Snapshot | None]] = []
 
     # ----- construction -------------------------------------------------
@@ -203,6 +203,15 @@ class Session:
         before = self._snapshot()
         self.weights = weights
         self._commit(before)
+
+    def set_hyperparameters(self, learning_rate: float | None = None,
+                            l2: float | None = None) -> None:
+        """Change the session's default γ and λ (not an update: nothing to undo)."""
+        if learning_rate is not None:
+            self.learning_rate = learning_rate
+        if l2 is not None:
+            self.arch = replace(self.arch, l2=l2)
+        self.journal.append(("meta", None))
 
     def undo(self) -> None:
         if not self.history:

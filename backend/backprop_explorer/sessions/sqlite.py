@@ -77,12 +77,15 @@ class SqliteSessions:
             return self._conn.execute(sql, args).fetchall()
 
     # ----- writing ------------------------------------------------------
-    def insert(self, session: Session, now: float) -> None:
+    @staticmethod
+    def _meta_blob(session: Session) -> bytes:
         doc = export_session(session)
-        meta = {k: doc[k] for k in ("format", "version", "network", "dataset")}
+        return orjson.dumps({k: doc[k] for k in ("format", "version", "network", "dataset")})
+
+    def insert(self, session: Session, now: float) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO sessions (id, meta, state, last_used) VALUES (?, ?, ?, ?)",
-                       (session.id, orjson.dumps(meta), _state_blob(session), now))
+                       (session.id, self._meta_blob(session), _state_blob(session), now))
             db.executemany("INSERT INTO history (session_id, seq, snapshot) VALUES (?, ?, ?)",
                            [(session.id, i, _snapshot_blob(s)) for i, s in enumerate(session.history)])
         session.journal.clear()
@@ -91,9 +94,12 @@ class SqliteSessions:
         """Write the session's journal (pushed/popped undo levels) and its new state."""
         with self._transaction() as db:
             for op, snap in session.journal:
-                top = db.execute("SELECT MAX(seq) FROM history WHERE session_id = ?",
-                                 (session.id,)).fetchone()[0]
-                if op == "push":
+                top = None if op == "meta" else db.execute(
+                    "SELECT MAX(seq) FROM history WHERE session_id = ?", (session.id,)).fetchone()[0]
+                if op == "meta":
+                    db.execute("UPDATE sessions SET meta = ? WHERE id = ?",
+                               (self._meta_blob(session), session.id))
+                elif op == "push":
                     db.execute("INSERT INTO history (session_id, seq, snapshot) VALUES (?, ?, ?)",
                                (session.id, 0 if top is None else top + 1, _snapshot_blob(snap)))
                 elif top is not None:

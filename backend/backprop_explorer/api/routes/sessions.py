@@ -60,6 +60,15 @@ def delete_session(session_id: str, store: SessionStore = Depends(get_store)):
     return Response(status_code=204)
 
 
+@router.patch("/{session_id}", response_model=schemas.SessionState, responses=NOT_FOUND)
+def update_settings(session_id: str, body: schemas.SettingsBody,
+                    store: SessionStore = Depends(get_store)):
+    """Change the session's learning rate γ and/or L2 strength λ (kept across reloads)."""
+    with store.use(session_id) as session:
+        session.set_hyperparameters(body.learning_rate, body.l2)
+        return json_response(session_state(session))
+
+
 @router.put("/{session_id}/weights", response_model=schemas.SessionState, responses=NOT_FOUND)
 def set_weights(session_id: str, body: schemas.WeightsBody, store: SessionStore = Depends(get_store)):
     """Replace every weight and bias (undoable)."""
