@@ -130,6 +130,7 @@ def main(argv=None) -> int:
             "ours_over_floor": ours / m["floor"],
             "python_over_ours": m["python"] / ours,
             "session_over_ours": m["session"] / ours if "session" in m else None,
+            "torch_over_floor": m["torch"] / m["floor"] if "torch" in m else None,
         }
         if "batch" in case:
             case["throughput_examples_per_s"] = {k: case["batch"] / v for k, v in m.items()}
@@ -144,14 +145,15 @@ def main(argv=None) -> int:
         r = case["ratios"]
         rows.append([case["case"]] + [C.fmt_time(m.get(k)) for k in names] + [
             "—" if r["torch_over_ours"] is None else f"{r['torch_over_ours']:.2f}×",
-            f"{r['ours_over_floor']:.2f}×", f"{r['python_over_ours']:.2f}×"])
+            f"{r['ours_over_floor']:.2f}×", f"{r['python_over_ours']:.2f}×",
+            "—" if r["torch_over_floor"] is None else f"{r['torch_over_floor']:.2f}×"])
         results.append(case)
 
     print()
     print("Median time per step (lower is better); ours = engine.backward/batch_gradients + "
           "sgd_update with the full trace")
     print(C.table(["case", "ours", "session.sgd_step", "bare numpy", "torch f64", "plain python",
-                   "torch/ours", "ours/floor", "python/ours"], rows))
+                   "torch/ours", "ours/floor", "python/ours", "torch/floor"], rows))
     for case in results:
         if "throughput_examples_per_s" in case:
             t = case["throughput_examples_per_s"]

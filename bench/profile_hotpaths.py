@@ -89,7 +89,7 @@ def asgi_caller(app, loop_=None, fastapi_app=None):
 def main(argv=None) -> int:
     p = C.parser(__doc__.split("\n")[0])
     args = p.parse_args(argv)
-    n, reps = (20, 2) if args.quick else (3000, 15)
+    n, reps = (20, 2) if args.quick else (1500, 11)
     env = C.environment()
     print(C.env_line(env))
     results: dict[str, dict[str, float]] = {}
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     from backprop_explorer.sessions.presets import resolve_network_spec
     # (create_app(settings, SessionStore()) would drop the empty store: SessionStore has
     # __len__, so `store or SessionStore(...)` is falsy-tested; take the app's own store)
-    app = create_app(Settings(demo_session=False))
+    app = create_app(Settings(demo_session=False, memory=True))   # as `--memory`: no SQLite
     store: SessionStore = app.state.store
     sess = store.create(resolve_network_spec({"layers": [2, 2, 1],
                                               "dataset": {"name": "xor", "n": 200, "seed": 0}}))

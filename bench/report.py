@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     out = args.out
     lines = []
-    for name in ("engine", "engine-threads1"):
+    for name in ("engine-threads1-cpuclock", "engine", "engine-threads1"):
         d = load(out, name)
         if not d:
             continue
@@ -32,8 +32,8 @@ def main(argv=None) -> int:
         lines += [f"### Engine (`{d['command'].strip()}`)", "",
                   f"{C.env_line(e)}", "",
                   "| case | ours (full trace) | Session.sgd_step | bare numpy | torch f64 | plain Python "
-                  "| torch ÷ ours | ours ÷ numpy | python ÷ ours |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| torch ÷ ours | ours ÷ numpy | python ÷ ours | torch ÷ numpy |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for c in d["cases"]:
             m = {k: v["median"] for k, v in c["stats"].items()}
             r = c["ratios"]
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
                 c["case"], ms(m.get("ours")), ms(m.get("session")), ms(m.get("floor")),
                 ms(m.get("torch")), ms(m.get("python")),
                 "—" if r["torch_over_ours"] is None else f"{r['torch_over_ours']:.2f}×",
-                f"{r['ours_over_floor']:.2f}×", f"{r['python_over_ours']:.2f}×"]) + " |")
+                f"{r['ours_over_floor']:.2f}×", f"{r['python_over_ours']:.2f}×",
+                f"{m['torch'] / m['floor']:.2f}×" if "torch" in m else "—"]) + " |")
         lines.append("")
         for c in d["cases"]:
             for t, ok in c["targets"].items():
