@@ -73,10 +73,22 @@ export function mountNetwork(container) {
     render();
   });
   ro.observe(container);
+  // One redraw per burst of state changes: a step sets the session, then the
+  // trace, then the phase in one go; they are drawn once, in a microtask
+  // (still before the next frame, so nothing waits a frame for it).
+  let queued = false;
+  function schedule() {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      render();
+    });
+  }
   subscribe((s, prev) => {
     if (s.session !== prev.session || s.trace !== prev.trace || s.phaseIndex !== prev.phaseIndex
         || s.selection !== prev.selection || s.settings !== prev.settings || s.phases !== prev.phases) {
-      render();
+      schedule();
     }
   });
 
@@ -181,18 +193,24 @@ export function mountNetwork(container) {
       group.addEventListener('click', onClick);
       labelGroup.addEventListener('click', onClick);
       const dense = denseEdges;
+      const ref = {
+        e, id, group, labelGroup, line, halo, title, bg, p, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, label, eq, line1, dense,
+        texts: [line1, line2, line3], attrs: {}, groupClass: {}, labelClass: {}, width: null, hot: false, v: null, painted: null,
+      };
       const hot = (on) => () => {
+        ref.hot = on;
         labelGroup.classList.toggle('hot', on);
         group.classList.toggle('hot', on);
-        if (on && dense) fitBox(bg, [line1, line2, line3], 5);
+        if (on && dense) {
+          paintEdge(ref); // hidden labels are filled in when they are shown
+          fitBox(bg, ref.texts, 5);
+        }
       };
       group.addEventListener('pointerenter', hot(true));
       group.addEventListener('pointerleave', hot(false));
       labelGroup.addEventListener('pointerenter', hot(true));
       labelGroup.addEventListener('pointerleave', hot(false));
-      edges.set(id, {
-        e, group, labelGroup, line, halo, title, bg, p, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, label, eq, line1, dense,
-      });
+      edges.set(id, ref);
     }
 
     const units = new Map();
@@ -268,17 +286,24 @@ export function mountNetwork(container) {
         const onClick = (ev) => { ev.stopPropagation(); select({ kind: 'unit', layer: u.layer, unit: u.unit }); };
         group.addEventListener('click', onClick);
         vals.addEventListener('click', onClick);
+        const ref = {
+          u, id, group, vals, bg, lines, label, top: u.y + r + 4, dense: denseUnits,
+          roles: Object.keys(lines), bgTexts: Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')),
+          attrs: {}, groupClass: {}, valsClass: {}, hot: false, v: null, painted: null,
+        };
         const hot = (on) => () => {
+          ref.hot = on;
           vals.classList.toggle('hot', on);
           group.classList.toggle('hot', on);
           if (on && denseUnits) {
-            fitBox(bg, Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')), 5);
+            paintUnit(ref); // hidden values are filled in when they are shown
+            fitBox(bg, ref.bgTexts, 5);
             if (lines.delta) fitBox(lines.delta.cacheBox, [lines.delta.text], 4);
           }
         };
         group.addEventListener('pointerenter', hot(true));
         group.addEventListener('pointerleave', hot(false));
-        units.set(id, { u, group, vals, bg, lines, label, top: u.y + r + 4, dense: denseUnits });
+        units.set(id, ref);
       }
     }
 
@@ -298,6 +323,8 @@ export function mountNetwork(container) {
     built = {
       key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
+      lossSpan: lossText.querySelector('[data-role=loss]'), targetSpan: targetText.querySelector('[data-role=target]'),
+      lossAttrs: {}, svgData: {},
     };
   }
 
@@ -313,11 +340,28 @@ export function mountNetwork(container) {
     update(state);
   }
 
-  function setValue(span, owner, attr, value, visible) {
-    const text = visible && value !== null && value !== undefined ? formatNumber(value) : '';
-    if (span.textContent !== text) span.textContent = text;
-    if (owner.getAttribute(attr) !== text) owner.setAttribute(attr, text);
-    return text;
+  // Writes only what changed: the caches hold what was last written, so an
+  // unchanged value costs no DOM call (and no style or layout work).
+  function setAttr(cache, node, name, value) {
+    if (cache[name] !== value) {
+      cache[name] = value;
+      node.setAttribute(name, value);
+    }
+  }
+
+  function setClass(cache, node, name, on) {
+    if (cache[name] !== on) {
+      cache[name] = on;
+      node.classList.toggle(name, on);
+    }
+  }
+
+  function setText(node, value) {
+    if (node.textContent !== value) node.textContent = value;
+  }
+
+  function valueText(value, visible) {
+    return visible && value !== null && value !== undefined ? formatNumber(value) : '';
   }
 
   // Size a background rect to its texts. Measuring forces a layout, so update()
@@ -359,9 +403,48 @@ export function mountNetwork(container) {
     pendingFits = [];
   }
 
+  const shown = new WeakMap();
   function show(node, on) {
+    if (shown.get(node) === on) return;
+    shown.set(node, on);
     if (on) node.removeAttribute('display');
     else node.setAttribute('display', 'none');
+  }
+
+  // An edge's label from the values update() worked out (ref.v). Labels of
+  // dense nets are hidden unless hovered or selected: those are filled in
+  // when they are shown, not on every update.
+  function paintEdge(ref) {
+    const v = ref.v;
+    if (!v || ref.painted === v) return;
+    ref.painted = v;
+    setText(ref.wSpan, v.wText);
+    setText(ref.gradSpan, v.gText);
+    setText(ref.afterSpan, v.aText);
+    show(ref.arrow, v.updateVisible);
+    show(ref.line2, v.gradVisible && !v.updateVisible);
+    show(ref.line3, v.updateVisible);
+    if (v.updateVisible) {
+      setText(ref.arithmetic, `= ${v.wText} − ${formatNumber(v.learningRate)}·${v.gText.startsWith('−') ? `(${v.gText})` : v.gText}`);
+    }
+    setText(ref.eq, v.updateVisible ? ': ' : ' = ');
+    setText(ref.title, `${labelUnicode(ref.label)} = ${v.wText}${v.gText ? `, ∂L/∂w = ${v.gText}` : ''}${v.aText ? `, new ${v.aText}` : ''}`);
+  }
+
+  // A unit's values box (same rule as the edge labels for dense nets).
+  function paintUnit(ref) {
+    const v = ref.v;
+    if (!v || ref.painted === v) return;
+    ref.painted = v;
+    const { lines } = ref;
+    for (const role of ref.roles) {
+      setText(lines[role].span, v.text[role]);
+      show(lines[role].text, v.visible[role]);
+    }
+    if (lines.delta) {
+      show(lines.delta.badge, v.visible.delta);
+      show(lines.delta.cacheBox, v.visible.delta);
+    }
   }
 
   function update(state) {
@@ -372,9 +455,8 @@ export function mountNetwork(container) {
     const seen = visibility(phases, state.phaseIndex);
     const fwd = forwardOf(data);
     const current = seen.current;
-    const n = built.sizes.length - 1;
-    svg.dataset.phase = current ? current.id : 'none';
-    svg.dataset.traceKind = kind ?? 'none';
+    setAttr(built.svgData, svg, 'data-phase', current ? current.id : 'none');
+    setAttr(built.svgData, svg, 'data-trace-kind', kind ?? 'none');
 
     // Weight scale for thickness.
     let maxAbs = 1e-12;
@@ -385,95 +467,105 @@ export function mountNetwork(container) {
     }
 
     const path = pathOf(selection, built.sizes);
+    const learningRate = data?.learning_rate;
+    const updateVisible = seen.update;
 
-    for (const [id, ref] of built.edges) {
-      const { e } = ref;
+    for (const ref of built.edges.values()) {
+      const { e, id } = ref;
       let before = weightAt(weightsNow, e.layer, e.from, e.to);
       let after = null;
       if (kind === 'step') [before, after] = beforeAfter(data.update, e.layer, e.from, e.to);
       const grad = kind === 'backward' || kind === 'step' ? gradAt(data.grads, e.layer, e.from, e.to) : null;
       const gradVisible = seen.backward.has(e.layer);
-      const updateVisible = seen.update;
-      const wText = setValue(ref.wSpan, ref.group, 'data-w', before, true);
-      const gText = setValue(ref.gradSpan, ref.group, 'data-dl-dw', grad, gradVisible);
-      const aText = setValue(ref.afterSpan, ref.group, 'data-w-after', after, updateVisible);
-      show(ref.arrow, updateVisible);
-      show(ref.line2, gradVisible && !updateVisible);
-      show(ref.line3, updateVisible);
-      if (updateVisible) {
-        const arithmetic = `= ${wText} − ${formatNumber(data.learning_rate)}·${gText.startsWith('−') ? `(${gText})` : gText}`;
-        if (ref.arithmetic.textContent !== arithmetic) ref.arithmetic.textContent = arithmetic;
+      const wText = valueText(before, true);
+      const gText = valueText(grad, gradVisible);
+      const aText = valueText(after, updateVisible);
+      setAttr(ref.attrs, ref.group, 'data-w', wText);
+      setAttr(ref.attrs, ref.group, 'data-dl-dw', gText);
+      setAttr(ref.attrs, ref.group, 'data-w-after', aText);
+      const shownValue = (updateVisible ? after : before) ?? 0;
+      const mag = Math.abs(shownValue) / maxAbs;
+      const width = (0.8 + built.maxEdgeWidth * Math.min(1, mag)).toFixed(2);
+      if (ref.width !== width) {
+        ref.width = width;
+        ref.line.setAttribute('stroke-width', width);
       }
-      ref.eq.textContent = updateVisible ? ': ' : ' = ';
-      const shown = updateVisible ? after : before;
-      const mag = Math.abs(shown ?? 0) / maxAbs;
-      ref.line.setAttribute('stroke-width', (0.8 + built.maxEdgeWidth * Math.min(1, mag)).toFixed(2));
-      ref.group.classList.toggle('neg', (shown ?? 0) < 0);
-      ref.group.classList.toggle('pos', (shown ?? 0) >= 0);
+      setClass(ref.groupClass, ref.group, 'neg', shownValue < 0);
+      setClass(ref.groupClass, ref.group, 'pos', shownValue >= 0);
       const isSel = selection?.kind === 'weight' && selection.layer === e.layer && selection.from === e.from && selection.to === e.to;
-      ref.group.classList.toggle('selected', isSel);
-      ref.labelGroup.classList.toggle('selected', isSel);
-      ref.group.classList.toggle('on-path', !!path && path.edges.has(id));
-      ref.labelGroup.classList.toggle('on-path', !!path && path.edges.has(id));
-      const fresh = current && ((current.kind === 'backward' && current.layer === e.layer) || current.kind === 'update');
-      ref.labelGroup.classList.toggle('fresh', !!fresh);
-      ref.group.classList.toggle('reuse', seen.reuse === e.layer && e.from !== 0);
-      const title = `${labelUnicode(ref.label)} = ${wText}${gText ? `, ∂L/∂w = ${gText}` : ''}${aText ? `, new ${aText}` : ''}`;
-      if (ref.title.textContent !== title) ref.title.textContent = title;
-      if (!ref.dense || isSel) queueFit(ref.bg, [ref.line1, ref.line2, ref.line3], 5);
+      const onPath = !!path && path.edges.has(id);
+      setClass(ref.groupClass, ref.group, 'selected', isSel);
+      setClass(ref.labelClass, ref.labelGroup, 'selected', isSel);
+      setClass(ref.groupClass, ref.group, 'on-path', onPath);
+      setClass(ref.labelClass, ref.labelGroup, 'on-path', onPath);
+      const fresh = !!current && ((current.kind === 'backward' && current.layer === e.layer) || current.kind === 'update');
+      setClass(ref.labelClass, ref.labelGroup, 'fresh', fresh);
+      setClass(ref.groupClass, ref.group, 'reuse', seen.reuse === e.layer && e.from !== 0);
+      ref.v = { wText, gText, aText, gradVisible, updateVisible, learningRate };
+      if (!ref.dense || isSel || ref.hot) {
+        paintEdge(ref);
+        queueFit(ref.bg, ref.texts, 5);
+      }
     }
     svg.classList.toggle('has-selection', !!path);
 
-    for (const [id, ref] of built.units) {
-      const { u, lines } = ref;
+    for (const ref of built.units.values()) {
+      const { u, id } = ref;
       const l = u.layer;
+      let v;
       if (l === 0) {
         const x = data ? (data.x ?? fwd.x)[u.unit - 1] : null;
-        setValue(lines.a.span, ref.group, 'data-a', x, !!data);
-        show(lines.a.text, !!data);
+        const a = valueText(x, !!data);
+        setAttr(ref.attrs, ref.group, 'data-a', a);
+        v = { text: { a }, visible: { a: !!data } };
       } else {
         const fl = fwd?.layers?.[l - 1];
         const fv = seen.forward.has(l) && !!fl;
-        setValue(lines.s.span, ref.group, 'data-s', fl?.s[u.unit - 1], fv);
-        setValue(lines.a.span, ref.group, 'data-a', fl?.a[u.unit - 1], fv);
-        show(lines.s.text, fv);
-        show(lines.a.text, fv);
         const g = data?.grads?.[l - 1];
         const bv = seen.backward.has(l) && !!g;
-        setValue(lines.dlda.span, ref.group, 'data-dlda', g?.dL_da[u.unit - 1], bv);
-        setValue(lines.delta.span, ref.group, 'data-delta', g?.dL_ds[u.unit - 1], bv);
-        show(lines.dlda.text, bv);
-        show(lines.delta.text, bv);
-        show(lines.delta.badge, bv);
-        show(lines.delta.cacheBox, bv);
-        if (bv && (!ref.dense || isSelUnit(selection, u))) queueFit(lines.delta.cacheBox, [lines.delta.text], 4);
-        ref.vals.classList.toggle('reused', seen.reuse === l);
-        const fresh = current && current.layer === l && (current.kind === 'forward' || current.kind === 'backward');
-        ref.vals.classList.toggle('fresh', !!fresh);
-        ref.group.classList.toggle('active', !!fresh);
+        const text = {
+          s: valueText(fl?.s[u.unit - 1], fv),
+          a: valueText(fl?.a[u.unit - 1], fv),
+          dlda: valueText(g?.dL_da[u.unit - 1], bv),
+          delta: valueText(g?.dL_ds[u.unit - 1], bv),
+        };
+        setAttr(ref.attrs, ref.group, 'data-s', text.s);
+        setAttr(ref.attrs, ref.group, 'data-a', text.a);
+        setAttr(ref.attrs, ref.group, 'data-dlda', text.dlda);
+        setAttr(ref.attrs, ref.group, 'data-delta', text.delta);
+        v = { text, visible: { s: fv, a: fv, dlda: bv, delta: bv } };
+        setClass(ref.valsClass, ref.vals, 'reused', seen.reuse === l);
+        const fresh = !!current && current.layer === l && (current.kind === 'forward' || current.kind === 'backward');
+        setClass(ref.valsClass, ref.vals, 'fresh', fresh);
+        setClass(ref.groupClass, ref.group, 'active', fresh);
       }
-      const texts = Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta'));
-      if (!ref.dense || isSelUnit(selection, u)) queueFit(ref.bg, texts, 5);
-      const isSel = selection?.kind === 'unit' && selection.layer === l && selection.unit === u.unit;
-      ref.group.classList.toggle('selected', isSel);
-      ref.vals.classList.toggle('selected', isSel);
-      ref.group.classList.toggle('on-path', !!path && path.units.has(id));
-      ref.vals.classList.toggle('on-path', !!path && path.units.has(id));
+      ref.v = v;
+      const isSel = isSelUnit(selection, u);
+      if (!ref.dense || isSel || ref.hot) {
+        paintUnit(ref);
+        if (ref.lines.delta && v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
+        queueFit(ref.bg, ref.bgTexts, 5);
+      }
+      const onPath = !!path && path.units.has(id);
+      setClass(ref.groupClass, ref.group, 'selected', isSel);
+      setClass(ref.valsClass, ref.vals, 'selected', isSel);
+      setClass(ref.groupClass, ref.group, 'on-path', onPath);
+      setClass(ref.valsClass, ref.vals, 'on-path', onPath);
     }
 
     // Loss and target.
     const lossValue = data ? (data.loss ?? fwd.loss) : null;
     const target = data ? (data.y ?? fwd.y) : null;
-    const lossText = setValue(built.lossText.querySelector('[data-role=loss]'), built.loss, 'data-loss', lossValue, seen.loss);
-    const targetText = target && seen.loss ? target.map((v) => formatNumber(v)).join(', ') : '';
-    const targetSpan = built.targetText.querySelector('[data-role=target]');
-    if (targetSpan.textContent !== targetText) targetSpan.textContent = targetText;
-    built.loss.setAttribute('data-target', targetText);
+    const lossText = valueText(lossValue, seen.loss);
+    setText(built.lossSpan, lossText);
+    setAttr(built.lossAttrs, built.loss, 'data-loss', lossText);
+    const targetText = target && seen.loss ? target.map((x) => formatNumber(x)).join(', ') : '';
+    setText(built.targetSpan, targetText);
+    setAttr(built.lossAttrs, built.loss, 'data-target', targetText);
     show(built.loss, !!lossText);
     built.loss.classList.toggle('fresh', current?.kind === 'loss');
     if (lossText) queueFit(built.lossBg, [built.lossText, built.targetText], 8);
     flushFits();
-    void n;
   }
 
   return { render };
