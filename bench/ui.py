@@ -125,6 +125,35 @@ def measure_redraw(page, n: int) -> list[float]:
     return out
 
 
+PHASE_SWEEP = """async () => {
+  // each phase of the last trace shown in turn: setState, then two frames (so the change is
+  // styled, laid out and painted); the same two frames with no change give the idle cost
+  const st = await import('/js/state.js');
+  const raf = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const n = st.getState().phases.length, change = [], idle = [];
+  await raf(); await raf();
+  for (let k = 0; k < n; k++) {
+    await raf();
+    const t = performance.now(); st.setState({phaseIndex: k}); await raf(); await raf();
+    change.push(performance.now() - t);
+  }
+  for (let k = 0; k < 5; k++) { const t = performance.now(); await raf(); await raf(); idle.push(performance.now() - t); }
+  return {phases: n, change_ms: change, idle_ms: idle,
+          svg_nodes: document.querySelectorAll('#network *').length};
+}"""
+
+
+def measure_phase_render(page) -> dict:
+    """Cost of drawing one phase change (after a step in instant mode), beyond idle frames."""
+    try:
+        r = page.evaluate(PHASE_SWEEP)
+    except Exception as err:        # the module layout changed: report, don't fail the run
+        return {"error": str(err)}
+    r["median_change_ms"] = statistics.median(r["change_ms"]) if r["change_ms"] else None
+    r["median_idle_ms"] = statistics.median(r["idle_ms"])
+    return r
+
+
 def measure_animation(page, runs: int) -> list[dict]:
     set_instant(page, False)
     out = []
@@ -198,10 +227,12 @@ def main(argv=None) -> int:
                     for _ in range(6):
                         page.keyboard.press("+")
                 redraw = measure_redraw(page, n_redraw)
+                phase_render = measure_phase_render(page)
                 anim = measure_animation(page, n_anim)
                 train = measure_training(page, train_s)
                 context.close()
-                results[name] = {"redraw": redraw, "animation": anim, "training": train}
+                results[name] = {"redraw": redraw, "phase_render": phase_render, "animation": anim,
+                                 "training": train}
             browser.close()
     finally:
         server.stop()
@@ -242,6 +273,12 @@ def main(argv=None) -> int:
         print(f"  {name}: a median instant-mode step: " + "; ".join(
             f"{e['request']} {e['start_ms']:.0f}→{e['end_ms']:.0f} ms" for e in mid["requests"])
             + f"; last change at {mid['to_last_mutation_ms']:.0f} ms")
+    for name, r in results.items():
+        pr = r["phase_render"]
+        if pr.get("median_change_ms") is not None:
+            print(f"  {name}: one phase change drawn (setState + 2 frames): median "
+                  f"{pr['median_change_ms']:.1f} ms vs {pr['median_idle_ms']:.1f} ms for 2 idle frames; "
+                  f"{pr['svg_nodes']:,} SVG nodes in the network view")
     print("Targets")
     for name, t in targets.items():
         for k, ok in t.items():
