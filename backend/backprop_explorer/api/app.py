@@ -54,7 +54,7 @@ async def _expire_periodically(store: SessionStore, every: float = 60.0) -> None
 
 def create_app(settings: Settings | None = None, store: SessionStore | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = store or build_store(settings)
+    store = store if store is not None else build_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

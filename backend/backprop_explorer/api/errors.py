@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ..engine import InputError
 from ..sessions import Conflict, LimitReached, NotFound, StorageError
@@ -41,6 +42,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError):
         return JSONResponse(status_code=422,
                             content={"detail": _json_safe(jsonable_encoder(exc.errors()))})
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        if exc.status_code == 400:      # FastAPI: a body it could not decode (e.g. not UTF-8)
+            return JSONResponse(status_code=422, content={"detail": [
+                {"loc": ["body"], "msg": f"body: {exc.detail} (send UTF-8 JSON)",
+                 "type": "json_invalid"}]})
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError):

@@ -1,4 +1,8 @@
-"""ASGI middleware: refuse request bodies over the size limit (413) before reading them."""
+"""ASGI middleware: refuse request bodies over the size limit (413) before the app sees them.
+
+With a Content-Length header the check is immediate. A chunked body is read
+here, up to the limit, and replayed to the app only if it fits.
+"""
 from __future__ import annotations
 
 import orjson
@@ -24,23 +28,29 @@ class BodySizeLimit:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
                     return await self._refuse(send, value.decode("latin-1")[:20])
-                break
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
+                return await self.app(scope, receive, send)
+        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        # no Content-Length: buffer the (chunked) body up to the limit
+        chunks, size = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(received)
-            return message
+            if message["type"] != "http.request":   # client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return await self._refuse(send, f"more than {self.max_bytes}")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge as exc:
-            await self._refuse(send, f"more than {exc.args[0]}")
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-
-class BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)

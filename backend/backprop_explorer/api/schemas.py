@@ -303,3 +303,12 @@ class SessionDocument(Strict):
 
 class ErrorDetail(BaseModel):
     detail: str
+
+
+# documented on every operation that reads a body or may be refused by a server limit
+COMMON_ERRORS = {
+    413: {"model": ErrorDetail, "description": "request body over max_body_bytes"},
+    503: {"model": ErrorDetail, "description": "the change could not be saved (rolled back)"},
+}
+TOO_MANY_SESSIONS = {429: {"model": ErrorDetail,
+                           "description": "max_sessions reached, all sessions in recent use"}}

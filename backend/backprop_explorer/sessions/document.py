@@ -30,7 +30,7 @@ def export_session(session: Session) -> dict[str, Any]:
     dataset = None
     if ds is not None:
         dataset = {**ds.spec, "task": ds.data.task, "X": ds.data.X.tolist(),
-                   "Y": ds.data.Y.tolist(), "cursor": ds.cursor, "shuffle_seed": ds.shuffle_seed}
+                   "Y": ds.targets.tolist(), "cursor": ds.cursor, "shuffle_seed": ds.shuffle_seed}
     return {
         "format": FORMAT, "version": VERSION,
         "network": session.network_spec(),
@@ -60,8 +60,8 @@ def import_session(session_id: str, doc: dict[str, Any]) -> Session:
         state.data = engine.Dataset(ds.get("name") or "custom", ds.get("task") or state.data.task,
                                     state.data.X, state.data.Y)
         state.targets = state.data.targets(session.arch.layers[-1])
-        state.spec = {k: ds.get(k) for k in ("name", "n", "noise", "seed")}
-        state.spec["n"] = state.data.n
+        state.spec = {"name": state.data.name, "n": state.data.n, "noise": ds.get("noise"),
+                      "seed": ds.get("seed")}
         cursor = int(ds.get("cursor") or 0)
         if not 0 <= cursor < state.data.n:
             raise InputError("dataset.cursor", f"must be between 0 and {state.data.n - 1}")

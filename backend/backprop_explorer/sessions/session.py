@@ -330,7 +330,10 @@ def make_dataset_state(arch: Architecture, spec: dict[str, Any] | None,
         resolved = {"name": data.name, "n": data.n, "noise": None, "seed": spec.get("seed", 0)}
         seed = int(spec.get("seed") or shuffle_seed)
     else:
-        name = spec["name"]
+        name = spec.get("name")
+        if name is None:
+            raise InputError("dataset", "name a built-in dataset ("
+                             + ", ".join(engine.DATASETS) + ") or give X and Y")
         kind = engine.DATASETS.get(name)
         if kind is None:
             raise InputError("dataset.name", f"unknown dataset {name!r}; choose one of "

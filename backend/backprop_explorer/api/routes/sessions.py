@@ -12,7 +12,7 @@ from ..deps import get_settings, get_store
 from ..limits import check_dataset_size, check_network
 from ..serialize import json_response, session_state
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=schemas.COMMON_ERRORS)
 NOT_FOUND = {404: {"model": schemas.ErrorDetail, "description": "unknown session"}}
 
 
@@ -21,7 +21,7 @@ def _dump(model) -> dict:
 
 
 @router.post("", status_code=201, response_model=schemas.SessionState,
-             responses={409: {"model": schemas.ErrorDetail, "description": "session limit reached"}})
+             responses=schemas.TOO_MANY_SESSIONS)
 def create_session(body: schemas.NetworkSpec, store: SessionStore = Depends(get_store),
                    settings: Settings = Depends(get_settings)):
     """Create a session. Every field is optional; the defaults are the lecture's 2-2-1
@@ -37,7 +37,7 @@ def create_session(body: schemas.NetworkSpec, store: SessionStore = Depends(get_
 
 
 @router.post("/import", status_code=201, response_model=schemas.SessionState,
-             responses={409: {"model": schemas.ErrorDetail, "description": "session limit reached"}})
+             responses=schemas.TOO_MANY_SESSIONS)
 def import_session(body: schemas.SessionDocument, store: SessionStore = Depends(get_store),
                    settings: Settings = Depends(get_settings)):
     """Make a new session from an exported document."""

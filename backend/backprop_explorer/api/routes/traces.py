@@ -9,7 +9,7 @@ from ..deps import get_store
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
 
-router = APIRouter(prefix="/api/sessions", tags=["traces"])
+router = APIRouter(prefix="/api/sessions", tags=["traces"], responses=schemas.COMMON_ERRORS)
 CONFLICT = {409: {"model": schemas.ErrorDetail, "description": "no dataset to take an example from"}}
 
 

@@ -12,7 +12,7 @@ from ..limits import check_dataset_size
 from ..serialize import gradcheck_result, json_response
 from .sessions import NOT_FOUND
 
-router = APIRouter(prefix="/api/sessions", tags=["training"])
+router = APIRouter(prefix="/api/sessions", tags=["training"], responses=schemas.COMMON_ERRORS)
 GRADCHECK_MAX_PARAMETERS = 20_000
 
 
