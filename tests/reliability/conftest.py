@@ -16,11 +16,6 @@ class Client:
 
     def __init__(self, settings: Settings, store=None) -> None:
         self.app = create_app(settings, store)
-        if store is not None:
-            # create_app(settings, store) drops an *empty* store (`store or build_store(...)`
-            # and SessionStore defines __len__): pinned by test_limits_and_bad_input.py::
-            # test_create_app_uses_the_store_it_is_given
-            self.app.state.store = store
         self.http = TestClient(self.app, raise_server_exceptions=False)
 
     def create(self, expect: int = 201, **spec: Any) -> dict:

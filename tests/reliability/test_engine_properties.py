@@ -211,7 +211,9 @@ def test_hidden_pre_activations_up_to_1e4_finite(data):
     w_out = finite_floats(-1.0 / width, 1.0 / width)
     weights.append((data.draw(hnp.arrays(np.float64, (width, n_out), elements=w_out)),
                     np.zeros(n_out)))
-    y = np.array([1.0, 0.0, 0.0][:n_out]) if loss == "cross_entropy" else np.array([0.5, -0.5])
+    y = (np.eye(n_out)[0] if loss == "cross_entropy" and output == "softmax"
+         else np.linspace(0.0, 1.0, n_out) if loss == "cross_entropy"
+         else np.linspace(0.5, -0.5, n_out))
     with strict_numpy():
         trace = engine.backward(arch, weights, np.array([0.3, -0.7]), y)
     assert_trace_finite(trace.forward, trace)

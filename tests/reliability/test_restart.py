@@ -217,12 +217,6 @@ SPIRAL = {"layers": [2, 6, 3], "activations": ["leaky_relu", "softmax"], "loss":
           "dataset": {"name": "spiral", "n": 30, "seed": 2}}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: a session with a softmax output on a built-in multi-class dataset (spiral, 3 "
-    "outputs) is lost on restart: after the restart GET /api/sessions/{id} answers 422 "
-    "{loc: [body, dataset, Y, 0], msg: 'dataset.Y.0: expected 3 number(s), got 1'} because "
-    "the stored document keeps the dataset's class labels Y (1 column) and the reload "
-    "validates them as user targets for 3 output units. Expected 200 with the same state"))
 @pytest.mark.timeout(120)
 def test_a_softmax_session_on_a_builtin_dataset_survives_a_restart(make_server, tmp_path):
     data = str(tmp_path / "data")

@@ -78,19 +78,6 @@ def map_path_parameters(context, path_parameters):
 
 
 SEEN: dict[str, set[int]] = collections.defaultdict(set)   # operation -> statuses seen
-UNPARSABLE = {"detail": "There was an error parsing the body"}
-
-
-def known_500(case) -> bool:
-    """Known bug, pinned (xfail) by test_limits_and_bad_input.py::
-    test_dataset_without_name_or_data_is_a_422: a create whose dataset names neither a
-    built-in dataset nor X/Y (e.g. {"dataset": {}}) is a 500 KeyError('name'). Skipped here
-    so the fuzzer keeps looking for other failures."""
-    body = case.body if isinstance(case.body, dict) else None
-    if case.method == "POST" and case.path == "/api/sessions" and body is not None:
-        ds = body.get("dataset")
-        return isinstance(ds, dict) and all(ds.get(k) is None for k in ("name", "X", "Y"))
-    return False
 
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
@@ -102,18 +89,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 @settings(max_examples=MAX_EXAMPLES, deadline=None,
           suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case):
-    if known_500(case):
-        return
     response = case.call()
     SEEN[f"{case.method} {case.path}"].add(response.status_code)
     assert response.status_code < 500, f"{case.as_curl_command()}\n{response.text}"
-    if response.status_code == 400 and response.json() == UNPARSABLE:
-        # a body that is not UTF-8: FastAPI's undocumented 400 (bug pinned, xfail, by
-        # test_limits_and_bad_input.py::test_body_that_is_not_utf8_is_a_422); everything else
-        # about this response must still hold
-        case.validate_response(response, checks=[c for c in CHECKS
-                                                 if c is not status_code_conformance])
-        return
     case.validate_response(response, checks=CHECKS)
 
 
@@ -143,10 +121,6 @@ def _one_case(settings: Settings, path: str, body):
                             media_type="application/json")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: at max_sessions POST /api/sessions (and /import) answers 429, but the OpenAPI "
-    "document lists 409 'session limit reached' for them and no 429 (ST103 undocumented "
-    "status code)"))
 def test_the_429_at_max_sessions_matches_the_schema():
     case = _one_case(Settings(memory=True, demo_session=False, max_sessions=1),
                      "/api/sessions", {})
@@ -156,12 +130,26 @@ def test_the_429_at_max_sessions_matches_the_schema():
     case.validate_response(response, checks=CHECKS)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a body over max_body_bytes is answered 413, which the OpenAPI document doesn't "
-    "list for any operation (ST103 undocumented status code)"))
 def test_the_413_over_max_body_bytes_matches_the_schema():
     case = _one_case(Settings(memory=True, demo_session=False, max_body_bytes=100),
                      "/api/sessions", {"layers": [2] * 60})
     response = case.call()
     assert response.status_code == 413
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_an_import_without_a_dataset_name_matches_the_schema():
+    """Found by the fuzzer: an exported document whose dataset has "name": null."""
+    settings = Settings(memory=True, demo_session=False)
+    small = create_app(settings)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", small)
+    sid = small.state.store.create(resolve_network_spec({"preset": "lecture"})).id
+    export = loaded.make_case(operation=loaded["/api/sessions/{session_id}/export"]["GET"],
+                              path_parameters={"session_id": sid})
+    doc = export.call().json()
+    doc["dataset"]["name"] = None
+    case = loaded.make_case(operation=loaded["/api/sessions/import"]["POST"], body=doc,
+                            media_type="application/json")
+    response = case.call()
+    assert response.status_code in (201, 422), response.text
     case.validate_response(response, checks=CHECKS)
