@@ -16,7 +16,7 @@ from ..sessions.sqlite import SqliteSessions
 from ..sessions.presets import LECTURE, resolve_network_spec
 from .config import Settings
 from .errors import install_error_handlers
-from .middleware import BodySizeLimit
+from .middleware import BodySizeLimit, SecurityHeaders
 from .routes import meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
@@ -92,14 +92,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
 
-    @app.middleware("http")
-    async def security_headers(request, call_next):
-        response = await call_next(request)
-        if not request.url.path.startswith("/api/"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    app.add_middleware(SecurityHeaders, csp=CSP)
 
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():

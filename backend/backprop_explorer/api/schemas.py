@@ -197,6 +197,8 @@ class StepTrace(BackwardTrace):
     epoch: int
     example_index: int | None
     loss_after: float
+    next_index: int | None = Field(description="the dataset example a step without x/y takes next")
+    history: int = Field(description="undo levels available after this step")
 
 
 class TrainResult(BaseModel):

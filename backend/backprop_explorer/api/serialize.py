@@ -53,6 +53,8 @@ def step_trace(result, session: Session) -> dict[str, Any]:
                     "b_before": u.b_before, "b_after": u.b_after} for u in result.updates],
         "learning_rate": result.learning_rate, "step": session.step, "epoch": session.epoch,
         "example_index": result.example_index, "loss_after": result.loss_after,
+        # so a client can update its copy of the session without another request
+        "next_index": session.next_index(), "history": len(session.history),
     })
     return out
 

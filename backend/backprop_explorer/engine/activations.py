@@ -18,8 +18,9 @@ LEAKY_SLOPE = 0.01
 
 def sigmoid(s: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function for any finite or infinite input."""
-    e = np.exp(-np.abs(s))          # in (0, 1]: never overflows
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # σ(s) = exp(−log(1 + e^(−s))); logaddexp never overflows, exp of a
+    # non-positive number never does either
+    return np.exp(-np.logaddexp(0.0, -s))
 
 
 def softmax(s: np.ndarray) -> np.ndarray:

@@ -25,7 +25,9 @@ def _softplus(s: np.ndarray) -> np.ndarray:
 
 def _squared(y, t, s, activation):
     d = y - t
-    return 0.5 * np.sum(d * d, axis=-1)
+    if d.ndim == 1:                      # one example: a dot product is the cheapest sum
+        return 0.5 * float(d @ d)
+    return 0.5 * np.einsum("ij,ij->i", d, d)
 
 
 def _cross_entropy(y, t, s, activation):

@@ -112,7 +112,8 @@ def forward(arch: Architecture, weights: Weights, x: np.ndarray,
         layers.append(LayerForward(s, a))
     loss = None
     if y is not None:
-        loss = float(np.mean(_data_loss(arch, a, y, layers[-1].s)))
+        per_example = _data_loss(arch, a, y, layers[-1].s)
+        loss = float(per_example) if a.ndim == 1 else float(per_example.mean())
     return ForwardTrace(x, y, layers, loss)
 
 
@@ -139,7 +140,7 @@ def backward(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray)
         dL_dW = np.outer(a_below, delta)
         if arch.l2:
             dL_dW += arch.l2 * W
-        grads[l] = LayerGrads(dL_da, delta, dL_dW, delta.copy())
+        grads[l] = LayerGrads(dL_da, delta, dL_dW, delta)   # ∂L/∂b = δ (same values)
         if l > 0:
             # reuse the cached δ of this layer: ∂L/∂a_below = W·δ
             dL_da = W @ delta

@@ -2,6 +2,6 @@
 
 from .errors import Conflict, LimitReached, NotFound, StorageError
 from .session import Session, TrainResult
-from .store import SessionStore
+from .store import SessionStore, WouldBlock
 
-__all__ = ["Conflict", "LimitReached", "NotFound", "StorageError", "Session", "TrainResult", "SessionStore"]
+__all__ = ["Conflict", "LimitReached", "NotFound", "StorageError", "Session", "TrainResult", "SessionStore", "WouldBlock"]

@@ -28,6 +28,10 @@ log = logging.getLogger("backprop_explorer")
 TOUCH_EVERY = 60.0   # seconds between last-used writes for read-only calls
 
 
+class WouldBlock(RuntimeError):
+    """The session is busy (its lock is held by another call)."""
+
+
 def new_session_id() -> str:
     """128 random bits from `secrets`, as 32 hex digits."""
     return secrets.token_hex(16)
@@ -124,9 +128,12 @@ class SessionStore:
         raise NotFound(f"session {session_id!r} not found")
 
     @contextmanager
-    def use(self, session_id: str) -> Iterator[Session]:
+    def use(self, session_id: str, blocking: bool = True) -> Iterator[Session]:
+        """The session under its lock; with blocking=False raise WouldBlock if it is busy."""
         session = self.get(session_id)
-        with session.lock:
+        if not session.lock.acquire(blocking=blocking):
+            raise WouldBlock(session_id)
+        try:
             if self._live.get(session_id) is not session:   # deleted or reloaded meanwhile
                 raise NotFound(f"session {session_id!r} not found")
             try:
@@ -140,6 +147,8 @@ class SessionStore:
                             self._live.pop(session_id, None)   # next call reloads the saved version
                 raise
             self._persist(session)
+        finally:
+            session.lock.release()
 
     def _persist(self, session: Session) -> None:
         now = self.clock()

@@ -10,6 +10,7 @@ from .. import schemas
 from ..config import Settings
 from ..deps import get_settings, get_store
 from ..limits import check_dataset_size, check_network
+from ..run import on_session
 from ..serialize import json_response, session_state
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=schemas.COMMON_ERRORS)
@@ -49,9 +50,8 @@ def import_session(body: schemas.SessionDocument, store: SessionStore = Depends(
 
 
 @router.get("/{session_id}", response_model=schemas.SessionState, responses=NOT_FOUND)
-def read_session(session_id: str, store: SessionStore = Depends(get_store)):
-    with store.use(session_id) as session:
-        return json_response(session_state(session))
+async def read_session(session_id: str, store: SessionStore = Depends(get_store)):
+    return await on_session(store, session_id, lambda s: json_response(session_state(s)))
 
 
 @router.delete("/{session_id}", status_code=204, responses=NOT_FOUND)
@@ -61,12 +61,13 @@ def delete_session(session_id: str, store: SessionStore = Depends(get_store)):
 
 
 @router.patch("/{session_id}", response_model=schemas.SessionState, responses=NOT_FOUND)
-def update_settings(session_id: str, body: schemas.SettingsBody,
-                    store: SessionStore = Depends(get_store)):
+async def update_settings(session_id: str, body: schemas.SettingsBody,
+                          store: SessionStore = Depends(get_store)):
     """Change the session's learning rate γ and/or L2 strength λ (kept across reloads)."""
-    with store.use(session_id) as session:
+    def run(session):
         session.set_hyperparameters(body.learning_rate, body.l2)
         return json_response(session_state(session))
+    return await on_session(store, session_id, run)
 
 
 @router.put("/{session_id}/weights", response_model=schemas.SessionState, responses=NOT_FOUND)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from ...sessions import SessionStore
 from .. import schemas
 from ..deps import get_store
+from ..run import on_session
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
 
@@ -14,24 +15,25 @@ CONFLICT = {409: {"model": schemas.ErrorDetail, "description": "no dataset to ta
 
 
 @router.post("/{session_id}/forward", response_model=schemas.ForwardTrace, responses=NOT_FOUND)
-def forward(session_id: str, body: schemas.ForwardBody, store: SessionStore = Depends(get_store)):
+async def forward(session_id: str, body: schemas.ForwardBody, store: SessionStore = Depends(get_store)):
     """Forward pass keeping every s and a; the loss too if y (the target y*) is given. Changes nothing."""
-    with store.use(session_id) as session:
-        return json_response(forward_trace(session.forward(body.x, body.y)))
+    return await on_session(store, session_id,
+                            lambda s: json_response(forward_trace(s.forward(body.x, body.y))))
 
 
 @router.post("/{session_id}/backward", response_model=schemas.BackwardTrace, responses=NOT_FOUND)
-def backward(session_id: str, body: schemas.BackwardBody, store: SessionStore = Depends(get_store)):
+async def backward(session_id: str, body: schemas.BackwardBody, store: SessionStore = Depends(get_store)):
     """Forward, loss, then ∂L/∂a, δ = ∂L/∂s, ∂L/∂W, ∂L/∂b per layer, top-down. Changes nothing."""
-    with store.use(session_id) as session:
-        return json_response(backward_trace(session.backward(body.x, body.y)))
+    return await on_session(store, session_id,
+                            lambda s: json_response(backward_trace(s.backward(body.x, body.y))))
 
 
 @router.post("/{session_id}/step", response_model=schemas.StepTrace,
              responses={**NOT_FOUND, **CONFLICT})
-def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store)):
+async def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store)):
     """One SGD update w ← w − γ ∂L/∂w, on x/y, on dataset example `index`, or (with neither)
     on the next example of the dataset (reshuffled each epoch)."""
-    with store.use(session_id) as session:
+    def run(session):
         result = session.sgd_step(body.x, body.y, body.index, body.learning_rate)
         return json_response(step_trace(result, session))
+    return await on_session(store, session_id, run)

@@ -9,6 +9,7 @@ from .. import schemas
 from ..config import Settings
 from ..deps import get_settings, get_store
 from ..limits import check_dataset_size
+from ..run import on_session
 from ..serialize import gradcheck_result, json_response
 from .sessions import NOT_FOUND
 
@@ -43,12 +44,13 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
 
 
 @router.post("/{session_id}/predict", response_model=schemas.PredictResult, responses=NOT_FOUND)
-def predict(session_id: str, body: schemas.PredictBody, store: SessionStore = Depends(get_store),
-            settings: Settings = Depends(get_settings)):
+async def predict(session_id: str, body: schemas.PredictBody,
+                  store: SessionStore = Depends(get_store),
+                  settings: Settings = Depends(get_settings)):
     """Batch forward pass: the output for every row of X (e.g. a grid for a heatmap)."""
     check_dataset_size(len(body.X), settings, "X")
-    with store.use(session_id) as session:
-        return json_response({"Y": session.predict(body.X)})
+    return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(body.X)}),
+                            inline=len(body.X) <= 2_500)
 
 
 @router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
