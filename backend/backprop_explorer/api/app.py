@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         description="Numpy neural-network sessions: forward, backward (every cached δ = ∂L/∂s "
                     "and ∂L/∂w) and SGD steps, in the notation of the backpropagation lecture.",
         lifespan=lifespan,
+        docs_url=None,      # served below from the vendored Swagger UI: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -95,6 +98,11 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     app.add_middleware(SecurityHeaders, csp=CSP)
 
     frontend = Path(settings.frontend_dir)
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs():
+        return FileResponse(frontend / "api-docs.html")
+
     if frontend.is_dir():
         app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
     return app
