@@ -23,7 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-demo", action="store_true", help="don't create the demo session")
     p.add_argument("--frontend-dir", default=None, help="folder of the static frontend")
     for name in ("max_layers", "max_units", "max_parameters", "max_sessions",
-                 "max_dataset_size", "max_train_work", "max_body_bytes"):
+                 "max_dataset_size", "max_train_work", "max_body_bytes",
+                 "max_gradcheck_parameters"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=None, dest=name,
                        help=f"limit (env BPE_{name.upper()})")
     p.add_argument("--log-level", default="info")
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
                                                 "data_dir", "session_ttl", "max_layers",
                                                 "max_units", "max_parameters", "max_sessions",
                                                 "max_dataset_size", "max_train_work",
-                                                "max_body_bytes")}
+                                                "max_body_bytes", "max_gradcheck_parameters")}
     if args.no_demo:
         overrides["demo_session"] = False
     settings = Settings.from_env(**overrides)

@@ -54,3 +54,12 @@ def test_settings_survive_a_restart(tmp_path):
         state = api.get(f"/api/sessions/{sid}").json()
     assert state["network"]["learning_rate"] == 0.125 and state["network"]["l2"] == 0.01
     assert state["step"] == 1 and state["history"] == 1
+
+
+def test_gradcheck_over_its_parameter_limit_is_a_422_naming_it():
+    settings = Settings(memory=True, demo_session=False, max_gradcheck_parameters=8)
+    with TestClient(create_app(settings)) as api:
+        sid = api.post("/api/sessions", json={"preset": "lecture"}).json()["id"]   # 9 parameters
+        r = api.post(f"/api/sessions/{sid}/gradcheck", json={"x": [1, -1], "y": [1]})
+    assert r.status_code == 422
+    assert "max_gradcheck_parameters=8" in r.json()["detail"][0]["msg"]

@@ -30,6 +30,7 @@ class Settings:
     max_dataset_size: int = 10_000   # examples
     max_train_work: int = 50_000_000  # updates × batch × parameters in one train call
     max_body_bytes: int = 8_000_000
+    max_gradcheck_parameters: int = 5_000   # gradcheck does 4 forward passes per parameter
     cors_origins: list[str] = field(default_factory=list)
 
     @classmethod

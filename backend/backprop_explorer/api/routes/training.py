@@ -14,7 +14,6 @@ from ..serialize import gradcheck_result, json_response
 from .sessions import NOT_FOUND
 
 router = APIRouter(prefix="/api/sessions", tags=["training"], responses=schemas.COMMON_ERRORS)
-GRADCHECK_MAX_PARAMETERS = 20_000
 
 
 @router.post("/{session_id}/train", response_model=schemas.TrainResult,
@@ -54,11 +53,14 @@ async def predict(session_id: str, body: schemas.PredictBody,
 
 
 @router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
-def gradcheck(session_id: str, body: schemas.GradcheckBody, store: SessionStore = Depends(get_store)):
-    """Backprop's ∂L/∂W, ∂L/∂b next to fourth-order central finite differences, per parameter."""
+def gradcheck(session_id: str, body: schemas.GradcheckBody, store: SessionStore = Depends(get_store),
+              settings: Settings = Depends(get_settings)):
+    """Backprop's ∂L/∂W, ∂L/∂b next to fourth-order central finite differences, per parameter
+    (4 forward passes per parameter, so limited to max_gradcheck_parameters)."""
     with store.use(session_id) as session:
-        if session.arch.n_parameters > GRADCHECK_MAX_PARAMETERS:
-            raise InputError("x", f"gradcheck is limited to networks of "
-                             f"{GRADCHECK_MAX_PARAMETERS} parameters")
+        limit = settings.max_gradcheck_parameters
+        if session.arch.n_parameters > limit:
+            raise InputError("x", f"this network has {session.arch.n_parameters} parameters; "
+                             f"gradcheck is limited to max_gradcheck_parameters={limit}")
         trace, numeric = session.gradcheck(body.x, body.y, body.epsilon)
         return json_response(gradcheck_result(trace, numeric))
