@@ -8,6 +8,7 @@ import { formatNumber, unitLabel, weightLabel, labelUnicode } from '../format.js
 import { select } from '../controls.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+const TRAIN_REDRAW_MS = 200;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -85,10 +86,34 @@ export function mountNetwork(container) {
       render();
     });
   }
+  // While training, the weights change with every chunk: draw them at most
+  // once per frame. For dense nets a redraw re-rasters thousands of edges, so
+  // they are drawn at most once per TRAIN_REDRAW_MS, and no more often than
+  // leaves the browser three quarters of its time for the other panels
+  // (trainCost: how long the frames after the last redraw took).
+  let frameQueued = false;
+  let lastTrainDraw = 0;
+  let trainCost = 0;
+  function scheduleTraining() {
+    if (frameQueued) return;
+    frameQueued = true;
+    const draw = () => requestAnimationFrame(() => {
+      frameQueued = false;
+      const start = performance.now();
+      lastTrainDraw = start;
+      render();
+      requestAnimationFrame(() => requestAnimationFrame(() => { trainCost = performance.now() - start; }));
+    });
+    const wait = built?.dense ? lastTrainDraw + Math.max(TRAIN_REDRAW_MS, 4 * trainCost) - performance.now() : 0;
+    if (wait > 0) setTimeout(draw, wait);
+    else draw();
+  }
   subscribe((s, prev) => {
     if (s.session !== prev.session || s.trace !== prev.trace || s.phaseIndex !== prev.phaseIndex
-        || s.selection !== prev.selection || s.settings !== prev.settings || s.phases !== prev.phases) {
-      schedule();
+        || s.selection !== prev.selection || s.settings !== prev.settings || s.phases !== prev.phases
+        || s.training !== prev.training) {
+      if (s.training && prev.training) scheduleTraining();
+      else schedule();
     }
   });
 
@@ -324,7 +349,7 @@ export function mountNetwork(container) {
       key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan: lossText.querySelector('[data-role=loss]'), targetSpan: targetText.querySelector('[data-role=target]'),
-      lossAttrs: {}, svgData: {},
+      lossAttrs: {}, svgData: {}, dense: denseEdges,
     };
   }
 
