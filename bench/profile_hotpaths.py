@@ -197,19 +197,6 @@ def main(argv=None) -> int:
     store: SessionStore = app.state.store
     sess = store.create(resolve_network_spec({"layers": [2, 2, 1],
                                               "dataset": {"name": "xor", "n": 200, "seed": 0}}))
-    # a variant of the real /step route declared `async def` (runs in the event loop instead
-    # of a worker thread): the same endpoint function, called from a coroutine
-    import functools
-    from backprop_explorer.api.routes import traces as traces_routes
-    real = traces_routes.step
-    g = dict(real.__globals__)
-    g["_real"] = real
-    exec("async def _async_step(*args, **kwargs):\n    return _real(*args, **kwargs)\n", g)
-    async_step = functools.update_wrapper(g["_async_step"], real)
-    app.add_api_route("/bench/async-step/{session_id}", async_step, methods=["POST"])
-
-    # the variant must sit before the static-files mount at "/"
-    app.router.routes.insert(0, app.router.routes.pop())
     grid = [[-1.5 + 3 * i / 39, -1.5 + 3 * j / 39] for i in range(40) for j in range(40)]
     predict_body = orjson.dumps({"X": grid})
     call, ev = asgi_caller(app)
@@ -220,10 +207,8 @@ def main(argv=None) -> int:
     n_asgi = max(10, n // 5)
     results["whole app in-process via ASGI (no sockets)"] = bench({
         "GET /api/health": call("GET", "/api/health"),
-        "POST /step {} (sync def route → worker thread)":
+        "POST /step {} (small session: inline on the event loop)":
             call("POST", f"/api/sessions/{sess.id}/step", b"{}"),
-        "same /step handler declared async def (event loop)":
-            call("POST", f"/bench/async-step/{sess.id}", b"{}"),
         "GET /api/health, routes only (no middleware)": rcall("GET", "/api/health"),
         "POST /step {}, routes only (no middleware)":
             rcall("POST", f"/api/sessions/{sess.id}/step", b"{}"),
