@@ -190,13 +190,25 @@ function stepBody() {
   return body;
 }
 
+// The session as the server holds it after a step, from the step trace alone
+// (new weights, counters, undo depth, next example): no second request.
+export function sessionAfterStep(session, trace) {
+  return {
+    ...session,
+    weights: trace.update.map((u) => ({ W: u.W_after, b: u.b_after })),
+    step: trace.step,
+    epoch: trace.epoch,
+    history: trace.history,
+    dataset: session.dataset ? { ...session.dataset, next_index: trace.next_index } : null,
+  };
+}
+
 export function step() {
   return guarded(async () => {
     const s = getState();
     const data = await api.step(s.session.id, stepBody());
-    const session = await api.getSession(s.session.id);
     setState({
-      session,
+      session: sessionAfterStep(getState().session, data),
       lossHistory: [...getState().lossHistory, { step: data.step, epoch: data.epoch, loss: data.loss }],
     });
     showTrace('step', data);

@@ -536,3 +536,17 @@ def test_learning_rate_is_kept_with_the_session_across_a_reload(explorer: Watch,
 
 def explorer_session(page: Page, explorer: Watch, sid: str) -> dict:
     return page.request.get(f"{explorer.base}/api/sessions/{sid}").json()
+
+
+def test_step_updates_the_session_from_its_trace_without_another_request(explorer: Watch,
+                                                                          page: Page):
+    sid = session_id_of(page)
+    before = len(explorer.requests)
+    trace = press_and_get(page, "s", "/step")
+    after_step = explorer.requests[before:]
+    assert not any(u.endswith(f"/api/sessions/{sid}") for u in after_step), after_step
+    shown_session = page.evaluate(
+        "async () => (await import('/js/state.js')).getState().session")
+    served = explorer_session(page, explorer, sid)
+    assert shown_session == served                 # weights, step, epoch, history, next_index
+    assert served["step"] == trace["step"] == step_count(page)
