@@ -88,7 +88,8 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     app.state.demo_session_id = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (meta, sessions, traces, training):
+    # the hot routes first: FastAPI matches routes in order
+    for module in (traces, sessions, training, meta):
         app.include_router(module.router)
 
     if settings.cors_origins:
