@@ -11,11 +11,16 @@ import gc
 import json
 import os
 import platform
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable
+
+import httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -205,3 +210,63 @@ def command(script: str, blas_env: bool = True) -> str:
 
 def met(ok: bool | None) -> str:
     return "n/a" if ok is None else ("MET" if ok else "NOT MET")
+
+
+# ----- the server --------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`python -m backprop_explorer --memory` on a free loopback port, stopped by its pid."""
+
+    def __init__(self, extra: list[str] | None = None, log_path: Path | None = None) -> None:
+        extra = list(extra or [])
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        memory = [] if "--data-dir" in extra else ["--memory"]
+        self.args = [sys.executable, "-m", "backprop_explorer", "--host", "127.0.0.1",
+                     "--port", str(self.port), "--no-demo", "--log-level", "warning",
+                     *memory, *extra]
+        self.log_path = log_path or Path(os.devnull)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> "Server":
+        env = dict(os.environ)
+        backend = str(REPO / "backend")
+        env["PYTHONPATH"] = backend + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        if self.log_path != Path(os.devnull):
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(self.args, stdout=open(self.log_path, "wb"),
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=env, cwd=REPO)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early (log: {self.log_path})")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {timeout}s")
+
+    def cpu_seconds(self) -> float | None:
+        """user + system CPU time of the server process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError, AttributeError):
+            return None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()

@@ -14,11 +14,8 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing as mp
-import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 
@@ -26,48 +23,6 @@ import _common as C
 
 TARGET_P50_RATIO = 1.5        # /step p50 at most 1.5× the health p50
 TARGET_THROUGHPUT_SHARE = 0.6  # /step throughput at least 60% of health's
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`python -m backprop_explorer --memory` on 127.0.0.1, stopped by its own pid."""
-
-    def __init__(self, extra: list[str] | None = None) -> None:
-        self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(C.REPO / "backend")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backprop_explorer", "--host", "127.0.0.1", "--port",
-             str(self.port), "--memory", "--no-demo", "--log-level", "warning", *(extra or [])],
-            cwd=C.REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + self.proc.stdout.read().decode())
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                c.request("GET", "/api/health")
-                if c.getresponse().status == 200:
-                    c.close()
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("server did not start in 30 s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 SESSION_SPEC = {"layers": [2, 2, 1], "activations": ["sigmoid", "linear"], "loss": "squared",
@@ -174,7 +129,7 @@ def main(argv=None) -> int:
         conc = args.concurrency
     env = C.environment()
     print(C.env_line(env))
-    server = Server()
+    server = C.Server().start()
     try:
         sid = create_session(server.port)
         eps = endpoints(sid)

@@ -26,15 +26,14 @@ import json
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+import _common as C
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -61,64 +60,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.students < 1 or args.rate <= 0 or args.duration <= 0:
         p.error("--students, --rate and --duration must be positive")
     return args
-
-
-# ----- the server --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`python -m backprop_explorer --memory` on a free loopback port, stopped by its pid."""
-
-    def __init__(self, students: int, extra: list[str], log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        memory = [] if "--data-dir" in extra else ["--memory"]
-        self.args = [sys.executable, "-m", "backprop_explorer", "--host", "127.0.0.1",
-                     "--port", str(self.port), "--no-demo", "--log-level", "warning",
-                     "--max-sessions", str(max(1000, 2 * students)), *memory, *extra]
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30.0) -> "Server":
-        env = dict(os.environ)
-        backend = str(REPO / "backend")
-        env["PYTHONPATH"] = backend + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(self.args, stdout=open(self.log_path, "wb"),
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env=env, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not answer within {timeout}s")
-
-    def cpu_seconds(self) -> float | None:
-        """user + system CPU time of the server process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError, AttributeError):
-            return None
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 # ----- the students ---------------------------------------------------------------------------
@@ -202,7 +143,7 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 async def drive(url: str, students: int, rate: float, duration: float, seed: int,
-                server: Server | None) -> dict:
+                server: C.Server | None) -> dict:
     parsed = httpx.URL(url)
     host, port = parsed.host, parsed.port or 80
     conns = [Connection(host, port) for _ in range(students)]
@@ -279,7 +220,8 @@ def main(argv=None) -> int:
     env = environment()
     server = None
     if args.url is None:
-        server = Server(args.students, args.server_args.split(), args.out / "load-server.log").start()
+        server = C.Server(["--max-sessions", str(max(1000, 2 * args.students)),
+                           *args.server_args.split()], args.out / "load-server.log").start()
         url = server.url
     else:
         url = args.url.rstrip("/")

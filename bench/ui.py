@@ -17,11 +17,9 @@ import json
 import signal
 import statistics
 import sys
-import time
 import urllib.request
 
 import _common as C
-from api import Server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -208,7 +206,7 @@ def main(argv=None) -> int:
     env = C.environment()
     env["chromium"] = CHROMIUM
     print(C.env_line(env))
-    server = Server()
+    server = C.Server().start()
     base = f"http://127.0.0.1:{server.port}"
     results = {}
     try:

@@ -29,7 +29,8 @@ export const SHORTCUTS = [
 ];
 
 const TRAIN_CHUNK = 10;
-const LECTURE_XOR = { X: [[0, 0], [0, 1], [1, 0], [1, 1]], Y: [[0], [1], [1], [0]] };
+// the lecture preset's dataset (backend sessions/presets.py): XOR on ±1 inputs
+const LECTURE_XOR = { X: [[-1, -1], [-1, 1], [1, -1], [1, 1]], Y: [[0], [1], [1], [0]] };
 const ORIGIN_KEY = (id) => `bpx-origin-${id}`;
 
 const $ = (id) => document.getElementById(id);
