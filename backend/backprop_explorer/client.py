@@ -122,8 +122,10 @@ class Client:
                           _body(epochs=epochs, steps=steps, batch_size=batch_size,
                                 learning_rate=learning_rate))
 
-    def predict(self, session_id: str, X: list[list[float]]) -> dict:
-        return self._call("POST", f"/sessions/{session_id}/predict", {"X": X})
+    def predict(self, session_id: str, X: list[list[float]] | None = None,
+                grid: dict | None = None) -> dict:
+        """Outputs for the rows of X, or for a grid {"x1": [lo, hi], "x2": [lo, hi], "n": 40}."""
+        return self._call("POST", f"/sessions/{session_id}/predict", _body(X=X, grid=grid))
 
     def gradcheck(self, session_id: str, x: list[float], y: list[float],
                   epsilon: float | None = None) -> dict:

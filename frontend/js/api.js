@@ -68,6 +68,8 @@ export const api = {
   train: (id, body) => request('POST', sessionPath(id, '/train'), body),
   undo: (id) => request('POST', sessionPath(id, '/undo')),
   predict: (id, X) => request('POST', sessionPath(id, '/predict'), { X }),
+  // a heatmap grid computed on the server: {x1: [lo, hi], x2: [lo, hi], n}
+  predictGrid: (id, grid) => request('POST', sessionPath(id, '/predict'), { grid }),
   gradcheck: (id, body) => request('POST', sessionPath(id, '/gradcheck'), body),
   exportSession: (id) => request('GET', sessionPath(id, '/export')),
   importSession: (doc) => request('POST', '/sessions/import', doc),
@@ -78,5 +80,5 @@ export default api;
 // Named exports of the same calls, for `import { predict } from './api.js'`.
 export const {
   health, datasets, createSession, getSession, deleteSession, updateSettings, setWeights, dataset,
-  forward, backward, step, train, undo, predict, gradcheck, exportSession, importSession,
+  forward, backward, step, train, undo, predict, predictGrid, gradcheck, exportSession, importSession,
 } = api;

@@ -120,10 +120,30 @@ class TrainBody(Strict):
         return self
 
 
+Range = Annotated[list[Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]],
+                  Field(min_length=2, max_length=2)]
+
+
+class GridSpec(Strict):
+    """An n×n grid of cell centres over [x1 lo, hi] × [x2 lo, hi] for 2-input networks:
+    row-major, row 0 at the largest x2 (the top of a picture), columns by increasing x1."""
+    x1: Range
+    x2: Range
+    n: Annotated[int, Field(ge=2, le=100)] = 40
+
+
 class PredictBody(Strict):
-    X: Annotated[list[Vector], Field(min_length=1, max_length=LIMITS.max_dataset_size)]
+    X: Annotated[list[Vector], Field(min_length=1, max_length=LIMITS.max_dataset_size)] | None = None
+    grid: GridSpec | None = Field(None, description="instead of X: a grid for a heatmap")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
-        {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]}]})
+        {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]},
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}}]})
+
+    @model_validator(mode="after")
+    def one_of_X_or_grid(self) -> "PredictBody":
+        if (self.X is None) == (self.grid is None):
+            raise ValueError("give exactly one of 'X' or 'grid'")
+        return self
 
 
 # ----- responses ---------------------------------------------------------

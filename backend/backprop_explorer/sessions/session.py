@@ -178,6 +178,18 @@ class Session:
         with finite("X"):
             return engine.predict(self.arch, self.weights, X)
 
+    def predict_grid(self, x1: tuple[float, float], x2: tuple[float, float], n: int) -> np.ndarray:
+        """Outputs on an n×n grid of cell centres (row-major, row 0 at the largest x2)."""
+        if self.arch.layers[0] != 2:
+            raise InputError("grid", f"a grid needs a 2-input network; this one has "
+                             f"{self.arch.layers[0]} input(s)")
+        centres = (np.arange(n) + 0.5) / n
+        cols = x1[0] + centres * (x1[1] - x1[0])
+        rows = x2[1] - centres * (x2[1] - x2[0])
+        c, r = np.meshgrid(cols, rows)
+        with finite("grid"):
+            return engine.predict(self.arch, self.weights, np.column_stack([c.ravel(), r.ravel()]))
+
     def gradcheck(self, x, y, epsilon: float):
         xv, yv = self.example(x, y)
         with finite("x"):

@@ -46,7 +46,13 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
 async def predict(session_id: str, body: schemas.PredictBody,
                   store: SessionStore = Depends(get_store),
                   settings: Settings = Depends(get_settings)):
-    """Batch forward pass: the output for every row of X (e.g. a grid for a heatmap)."""
+    """Batch forward pass: the output for every row of X, or for every point of a grid
+    (row-major, row 0 at the largest x2), e.g. for a heatmap."""
+    if body.grid is not None:
+        g = body.grid
+        check_dataset_size(g.n * g.n, settings, "grid.n")
+        return await on_session(store, session_id, lambda s: json_response(
+            {"Y": s.predict_grid(tuple(g.x1), tuple(g.x2), g.n)}), inline=g.n * g.n <= 2_500)
     check_dataset_size(len(body.X), settings, "X")
     return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(body.X)}),
                             inline=len(body.X) <= 2_500)
