@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-import _common  # noqa: F401  (puts backend/ on sys.path)
+import _common as C  # also puts backend/ on sys.path
 from backprop_explorer import engine
 from backprop_explorer.engine import Architecture
 
@@ -367,3 +367,25 @@ def max_weight_diff(a, b) -> float:
     return max(max(float(np.max(np.abs(np.asarray(W1) - np.asarray(W2)))),
                    float(np.max(np.abs(np.asarray(b1) - np.asarray(b2)))))
                for (W1, b1), (W2, b2) in zip(a, b))
+
+
+def numeric_bench_setup(description: str, argv=None):
+    """Common start of the numeric benchmarks: options (--threads, --clock), BLAS and torch
+    threads, the environment line printed. Returns (args, environment, torch available)."""
+    p = C.parser(description)
+    C.add_threads_option(p)
+    C.add_clock_option(p)
+    args = p.parse_args(argv)
+    C.apply_clock(args)
+    C.apply_threads(args.threads)
+    env = C.environment()
+    env["clock"] = args.clock
+    have_torch = torch_available()
+    if have_torch:
+        torch_threads(env.get("blas_threads") or 1)
+        import torch
+        env["torch_threads"] = torch.get_num_threads()
+    print(C.env_line(env))
+    if not have_torch:
+        print("torch: not installed (pip install -e '.[bench]')")
+    return args, env, have_torch

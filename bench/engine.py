@@ -92,22 +92,7 @@ def _verify(factories, arch, weights, xs, ys, lr, steps, only_python_steps=None)
 
 
 def main(argv=None) -> int:
-    p = C.parser(__doc__.split("\n")[0])
-    C.add_threads_option(p)
-    C.add_clock_option(p)
-    args = p.parse_args(argv)
-    C.apply_clock(args)
-    C.apply_threads(args.threads)
-    env = C.environment()
-    env["clock"] = args.clock
-    have_torch = I.torch_available()
-    if have_torch:
-        I.torch_threads(env.get("blas_threads") or 1)
-        import torch
-        env["torch_threads"] = torch.get_num_threads()
-    print(C.env_line(env))
-    if not have_torch:
-        print("torch: not installed (pip install -e '.[bench]')")
+    args, env, have_torch = I.numeric_bench_setup(__doc__.split("\n")[0], argv)
 
     if args.quick:
         cases = [tiny_case([2, 2, 1], 50, 3, have_torch),

@@ -31,20 +31,7 @@ def measure(layers, n, reps, have_torch):
 
 
 def main(argv=None) -> int:
-    p = C.parser(__doc__.split("\n")[0])
-    C.add_threads_option(p)
-    C.add_clock_option(p)
-    args = p.parse_args(argv)
-    C.apply_clock(args)
-    C.apply_threads(args.threads)
-    env = C.environment()
-    env["clock"] = args.clock
-    have_torch = I.torch_available()
-    if have_torch:
-        I.torch_threads(env.get("blas_threads") or 1)
-    print(C.env_line(env))
-    if not have_torch:
-        print("torch: not installed (pip install -e '.[bench]')")
+    args, env, have_torch = I.numeric_bench_setup(__doc__.split("\n")[0], argv)
     if args.quick:
         units, depths, n, reps = [2, 8], [1, 2], 10, 2
     else:
