@@ -24,8 +24,8 @@ def test_grid_prediction_equals_prediction_on_the_same_points(h, api):
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"grid": {"x1": [0, 1], "x2": [0, 1]}, "X": [[0, 0]]}, ""),
-    ({}, ""),
+    ({"grid": {"x1": [0, 1], "x2": [0, 1]}, "X": [[0, 0]]}, "grid"),
+    ({}, "X"),
     ({"grid": {"x1": [0], "x2": [0, 1]}}, "grid.x1"),
     ({"grid": {"x1": [0, 1], "x2": [0, 1], "n": 1000}}, "grid.n"),
 ])

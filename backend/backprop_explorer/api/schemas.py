@@ -134,16 +134,12 @@ class GridSpec(Strict):
 
 class PredictBody(Strict):
     X: Annotated[list[Vector], Field(min_length=1, max_length=LIMITS.max_dataset_size)] | None = None
-    grid: GridSpec | None = Field(None, description="instead of X: a grid for a heatmap")
+    grid: GridSpec | None = Field(None, description="instead of X: a grid for a heatmap "
+                                  "(exactly one of X and grid)")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
         {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]},
         {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}}]})
 
-    @model_validator(mode="after")
-    def one_of_X_or_grid(self) -> "PredictBody":
-        if (self.X is None) == (self.grid is None):
-            raise ValueError("give exactly one of 'X' or 'grid'")
-        return self
 
 
 # ----- responses ---------------------------------------------------------

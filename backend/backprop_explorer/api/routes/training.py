@@ -48,6 +48,10 @@ async def predict(session_id: str, body: schemas.PredictBody,
                   settings: Settings = Depends(get_settings)):
     """Batch forward pass: the output for every row of X, or for every point of a grid
     (row-major, row 0 at the largest x2), e.g. for a heatmap."""
+    if body.X is None and body.grid is None:
+        raise InputError("X", "give the rows to predict (or a grid)")
+    if body.X is not None and body.grid is not None:
+        raise InputError("grid", "give either X or grid, not both")
     if body.grid is not None:
         g = body.grid
         check_dataset_size(g.n * g.n, settings, "grid.n")
