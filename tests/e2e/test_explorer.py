@@ -550,3 +550,23 @@ def test_step_updates_the_session_from_its_trace_without_another_request(explore
     served = explorer_session(page, explorer, sid)
     assert shown_session == served                 # weights, step, epoch, history, next_index
     assert served["step"] == trace["step"] == step_count(page)
+
+
+def test_inspector_waits_for_the_backward_pass_in_micro_step_mode(explorer: Watch, page: Page):
+    """Narrating: a weight clicked during the forward pass shows no gradient yet; the chain-rule
+    product appears when the backward pass reaches that weight's layer."""
+    page.keyboard.press("m")
+    trace = press_and_get(page, "s", "/step")
+    name = page.get_by_test_id("phase-name")
+    expect(name).to_contain_text("Forward · hidden layer")
+    page.get_by_test_id("edge-1-2-2").click(force=True)            # w_22^h
+    expect(page.get_by_test_id("inspector-empty")).to_contain_text("backward pass reaches")
+    for title in ("Forward · output layer", "Loss", "Backward · output layer"):
+        page.keyboard.press("ArrowRight")
+        expect(name).to_contain_text(title)
+    expect(page.get_by_test_id("inspector-empty")).to_be_visible()  # layer 1 not reached yet
+    page.keyboard.press("ArrowRight")
+    expect(name).to_contain_text("Backward · hidden layer")
+    product = page.get_by_test_id("inspector-product")
+    expect(product).to_be_visible()
+    assert product.inner_text().strip() == fmt(trace["grads"][0]["dL_dW"][1][1])

@@ -88,15 +88,23 @@ export function mountInspector(container) {
   ensureStyle();
   container.classList.add('bp-inspector');
   container.setAttribute('aria-live', 'polite');
-  let last = { session: undefined, trace: undefined, selection: undefined };
+  let last = { session: undefined, trace: undefined, selection: undefined, early: undefined };
 
   function render(state) {
-    if (state.session === last.session && state.trace === last.trace && state.selection === last.selection) return;
-    last = { session: state.session, trace: state.trace, selection: state.selection };
+    const early = notYetComputed(state);
+    if (state.session === last.session && state.trace === last.trace && state.selection === last.selection
+        && early === last.early) return;
+    last = { session: state.session, trace: state.trace, selection: state.selection, early };
     const network = state.session && state.session.network;
-    const expr = network
+    let expr = network
       ? buildChainRule({ network, trace: state.trace, selection: state.selection, weights: weightsFor(state) })
       : { ok: false, reason: 'No session yet.' };
+    if (expr.ok && early) {
+      // don't give the answer away while the animation (or the teacher's micro-steps)
+      // has not reached the backward pass of this layer yet
+      expr = { ok: false, reason: 'This gradient is computed when the backward pass reaches '
+        + 'this layer: step on (→) to see its chain-rule product.' };
+    }
     container.replaceChildren(...(expr.ok ? renderExpr(expr) : renderEmpty(expr.reason)));
     const highlight = expr.ok ? expr.highlight : null;
     if (highlightKey(highlight) !== highlightKey(getState().highlight ?? null)) setState({ highlight });
@@ -109,6 +117,15 @@ export function mountInspector(container) {
     container.replaceChildren();
     if (getState().highlight) setState({ highlight: null });
   };
+}
+
+/** True while the shown phase is before the backward phase of the selected layer. */
+function notYetComputed(state) {
+  const { phases, phaseIndex, selection } = state;
+  if (!selection || !phases || !phases.length) return false;
+  const layer = Math.max(1, selection.layer);   // input units get ∂L/∂x with layer 1
+  const at = phases.findIndex((p) => p.kind === 'backward' && p.layer === layer);
+  return at >= 0 && phaseIndex < at;
 }
 
 function renderEmpty(reason) {
