@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import engine
 from ..engine import InputError
 from .session import DatasetState, Session, Snapshot, make_dataset_state, weights_from_lists
@@ -79,4 +77,4 @@ def dataset_to_lists(state: DatasetState) -> dict[str, Any]:
             "X": state.data.X.tolist(), "Y": state.targets.tolist()}
 
 
-__all__ = ["export_session", "import_session", "weights_to_lists", "dataset_to_lists", "np"]
+__all__ = ["export_session", "import_session", "weights_to_lists", "dataset_to_lists"]
