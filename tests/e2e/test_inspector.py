@@ -7,6 +7,7 @@ import math
 
 import httpx
 import pytest
+from shown_numbers import assert_shown
 from playwright.sync_api import Page, expect
 
 # The lecture's 2-2-1 (sigmoid hidden, linear output, squared loss) with round weights and two
@@ -22,22 +23,6 @@ SPEC = {
     ],
     "dataset": {"X": [[0.5, 0.9], [-0.3, 0.7]], "Y": [[1.0], [0.0]]},
 }
-
-
-def displayed(text: str) -> float:
-    """A number as format.js displays it ("−0.1235", "1.5e−5") back to a float."""
-    return float(text.strip().replace("\u2212", "-"))
-
-
-def assert_shown(text: str, value: float, what: str) -> None:
-    """`text` shows `value` to its 4 significant digits (half a unit in the last place)."""
-    shown = displayed(text)
-    if value == 0:
-        assert shown == 0, f"{what}: shown {text!r}, trace 0"
-        return
-    last_place = 10 ** (math.floor(math.log10(abs(value))) - 3)
-    assert abs(shown - value) <= 0.5 * last_place * (1 + 1e-9) + 1e-15, \
-        f"{what}: shown {text!r}, trace {value!r}"
 
 
 @pytest.fixture
