@@ -42,7 +42,7 @@ def ours_step(arch: Architecture, weights, xs, ys, lr):
         for _ in range(n):
             i = k % m
             trace = backward(arch, W, xs[i], ys[i])
-            W = sgd_update(W, [(g.dL_dW, g.dL_db) for g in trace.grads], lr)
+            W = sgd_update(W, trace.gradient, lr)
             k += 1
         state["W"], state["k"] = W, k
 
@@ -85,62 +85,59 @@ def session_step(arch: Architecture, weights, X, Y, lr):
 
 # ---------------------------------------------------------------------------- floor
 def floor_step(arch: Architecture, weights, xs, ys, lr):
-    """Bare numpy: the engine's formulas inline, sigmoid/linear/softmax outputs,
-    squared or cross-entropy loss (fused δ = y − y*), no trace objects."""
+    """Bare numpy in the engine's layout (parameters in one flat vector with (W, b) views,
+    see engine/parameters.py), the engine's formulas inline, the fewest numpy calls we know
+    for them, no trace objects: sigmoid hidden layers, a linear + squared or softmax +
+    cross-entropy output (fused δ = y − y*)."""
     acts = arch.activations
-    hidden_sig = [a == "sigmoid" for a in acts[:-1]]
     assert all(a in ("sigmoid",) for a in acts[:-1]), "floor supports sigmoid hidden layers"
-    out_act = acts[-1]
-    assert (arch.loss, out_act) in (("squared", "linear"), ("cross_entropy", "sigmoid"),
-                                    ("cross_entropy", "softmax"))
+    assert (arch.loss, acts[-1]) in (("squared", "linear"), ("cross_entropy", "softmax"))
     squared = arch.loss == "squared"
-    state = {"W": [(W.copy(), b.copy()) for W, b in weights], "k": 0}
+    shapes, n_par = arch.shapes, arch.n_parameters
+    view = engine.Parameters.view
+    state = {"P": engine.Parameters.pack([(W.copy(), b.copy()) for W, b in weights]), "k": 0}
     m = len(xs)
     L = len(weights)
-    exp, abs_, where, outer, isfinite, npsum = np.exp, np.abs, np.where, np.outer, np.isfinite, np.sum
+    exp, logaddexp, outer, isfinite, empty = np.exp, np.logaddexp, np.outer, np.isfinite, np.empty
+    subtract, multiply = np.subtract, np.multiply
 
     def run(n: int) -> None:
-        Wl, k = state["W"], state["k"]
+        P, k = state["P"], state["k"]
         for _ in range(n):
             i = k % m
             x, y = xs[i], ys[i]
             acts_ = [x]
             a = x
             for l in range(L - 1):
-                W, b = Wl[l]
-                s = a @ W + b
-                e = exp(-abs_(s))
-                a = where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+                W, b = P[l]
+                a = exp(-logaddexp(0.0, -(a @ W + b)))
                 acts_.append(a)
-            W, b = Wl[-1]
+            W, b = P[-1]
             s = a @ W + b
+            G = view(empty(n_par), shapes)
             if squared:
-                a = s
-                d = a - y
-                loss = float(0.5 * npsum(d * d))
+                delta = subtract(s, y, out=G[-1][1])
+                loss = 0.5 * float(delta @ delta)
             else:   # softmax + cross-entropy
                 sh = s - s.max()
                 ex = exp(sh)
-                a = ex / ex.sum()
-                loss = float(-npsum(y * (sh - math.log(ex.sum()))))
-            delta = a - y
-            new = [None] * L
+                tot = ex.sum()
+                loss = float(-np.sum(y * (sh - math.log(tot))))
+                delta = subtract(ex / tot, y, out=G[-1][1])
             for l in range(L - 1, -1, -1):
-                W, b = Wl[l]
-                Wn = W - lr * outer(acts_[l], delta)
-                bn = b - lr * delta
-                if not (isfinite(Wn).all() and isfinite(bn).all()):
-                    raise FloatingPointError("diverged")
-                new[l] = (Wn, bn)
+                outer(acts_[l], delta, out=G[l][0])
                 if l:
                     z = acts_[l]
-                    delta = (W @ delta) * (z * (1.0 - z))
-            Wl = new
+                    delta = multiply(P[l][0] @ delta, z * (1.0 - z), out=G[l - 1][1])
+            new = P.flat - lr * G.flat
+            if not isfinite(new).all():
+                raise FloatingPointError("diverged")
+            P = view(new, shapes)
             k += 1
-        state["W"], state["k"] = Wl, k
+        state["P"], state["k"] = P, k
         state["loss"] = loss
 
-    return run, lambda: state["W"]
+    return run, lambda: state["P"]
 
 
 def floor_batch(arch: Architecture, weights, Xs, Ys, lr):

@@ -95,14 +95,30 @@ class GradcheckBody(BackwardBody):
     epsilon: Annotated[float, Field(gt=0, le=0.1, allow_inf_nan=False)] = 1e-4
 
 
+Range = Annotated[list[Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]],
+                  Field(min_length=2, max_length=2)]
+
+
+class GridSpec(Strict):
+    """An n×n grid of cell centres over [x1 lo, hi] × [x2 lo, hi] for 2-input networks:
+    row-major, row 0 at the largest x2 (the top of a picture), columns by increasing x1."""
+    x1: Range
+    x2: Range
+    n: Annotated[int, Field(ge=2, le=100)] = 40
+
+
 class StepBody(Strict):
     x: Vector | None = None
     y: Vector | None = None
     index: Annotated[int, Field(ge=0)] | None = Field(
         None, description="take this example of the session's dataset")
     learning_rate: LearningRate | None = None
+    grid: GridSpec | None = Field(
+        None, description="also predict on this grid with the updated weights (2-input "
+        "networks): the response's grid_Y, as /predict would return it, in the same request")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
-        {}, {"x": [1.0, 0.0], "y": [1.0], "learning_rate": 0.5}, {"index": 2}]})
+        {}, {"x": [1.0, 0.0], "y": [1.0], "learning_rate": 0.5}, {"index": 2},
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}}]})
 
 
 class TrainBody(Strict):
@@ -118,18 +134,6 @@ class TrainBody(Strict):
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("give exactly one of 'epochs' or 'steps'")
         return self
-
-
-Range = Annotated[list[Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]],
-                  Field(min_length=2, max_length=2)]
-
-
-class GridSpec(Strict):
-    """An n×n grid of cell centres over [x1 lo, hi] × [x2 lo, hi] for 2-input networks:
-    row-major, row 0 at the largest x2 (the top of a picture), columns by increasing x1."""
-    x1: Range
-    x2: Range
-    n: Annotated[int, Field(ge=2, le=100)] = 40
 
 
 class PredictBody(Strict):
@@ -215,6 +219,9 @@ class StepTrace(BackwardTrace):
     loss_after: float
     next_index: int | None = Field(description="the dataset example a step without x/y takes next")
     history: int = Field(description="undo levels available after this step")
+    grid_Y: list[list[float]] | None = Field(
+        None, description="with a grid in the request: the updated network's output at every "
+        "grid point (row-major, row 0 at the largest x2), as /predict returns it")
 
 
 class TrainResult(BaseModel):

@@ -56,6 +56,8 @@ def step_trace(result, session: Session) -> dict[str, Any]:
         # so a client can update its copy of the session without another request
         "next_index": session.next_index(), "history": len(session.history),
     })
+    if result.grid_Y is not None:
+        out["grid_Y"] = result.grid_Y
     return out
 
 

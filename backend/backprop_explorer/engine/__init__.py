@@ -5,6 +5,7 @@ from .datasets import DATASETS, Dataset, make_dataset, shuffled_order
 from .errors import DivergedError, InputError
 from .init import INIT_SCHEMES, init_weights
 from .losses import LOSSES, Loss
+from .parameters import Parameters
 from .network import (
     Architecture,
     BackwardTrace,
@@ -24,7 +25,7 @@ from .network import (
 
 __all__ = [
     "ACTIVATIONS", "Activation", "DATASETS", "Dataset", "make_dataset", "shuffled_order", "INIT_SCHEMES",
-    "init_weights", "LOSSES", "Loss", "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
+    "init_weights", "LOSSES", "Loss", "Parameters", "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
     "LayerForward", "LayerGrads", "LayerUpdate", "Weights", "backward", "forward",
     "gradcheck", "loss_of", "predict", "sgd_update", "batch_gradients",
 ]

@@ -38,12 +38,13 @@ class Activation:
     formula: str          # the local derivative as the UI writes it
     output_only: bool = False
 
-    def backprop(self, dL_da: np.ndarray, s: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """δ = ∂L/∂s from ∂L/∂a (rows are examples)."""
+    def backprop(self, dL_da: np.ndarray, s: np.ndarray, a: np.ndarray,
+                 into: np.ndarray | None = None) -> np.ndarray:
+        """δ = ∂L/∂s from ∂L/∂a (rows are examples), written into `into` if given."""
         if self.derivative is not None:
-            return dL_da * self.derivative(s, a)
+            return np.multiply(dL_da, self.derivative(s, a), out=into)
         # softmax: ∂L/∂s_j = a_j (∂L/∂a_j − Σ_k ∂L/∂a_k a_k)
-        return a * (dL_da - np.sum(dL_da * a, axis=-1, keepdims=True))
+        return np.multiply(a, dL_da - np.sum(dL_da * a, axis=-1, keepdims=True), out=into)
 
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parameters import Parameters
+
 
 def _xavier(rng, n_in, n_out):
     limit = np.sqrt(6.0 / (n_in + n_out))
@@ -34,9 +36,9 @@ INIT_SCHEMES = {
 }
 
 
-def init_weights(layers: list[int], scheme: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def init_weights(layers: list[int], scheme: str, seed: int) -> Parameters:
     """[(W, b)] per non-input layer; biases start at zero. Same seed → same network."""
     rng = np.random.default_rng(seed)
     make = INIT_SCHEMES[scheme]
-    return [(make(rng, n_in, n_out).astype(np.float64), np.zeros(n_out))
-            for n_in, n_out in zip(layers[:-1], layers[1:])]
+    return Parameters.pack([(make(rng, n_in, n_out).astype(np.float64), np.zeros(n_out))
+                            for n_in, n_out in zip(layers[:-1], layers[1:])])

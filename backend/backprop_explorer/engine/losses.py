@@ -62,11 +62,13 @@ class Loss:
     dL_da: Callable[[np.ndarray, np.ndarray, str], np.ndarray]   # (y, t, output activation)
     output_activations: tuple[str, ...] | None   # allowed output activations (None: any)
 
-    def fused_delta(self, activation: str, y: np.ndarray, t: np.ndarray) -> np.ndarray | None:
-        if self.name == "cross_entropy" and activation in ("sigmoid", "softmax"):
-            return y - t
-        if self.name == "squared" and activation == "linear":
-            return y - t
+    def fused_delta(self, activation: str, y: np.ndarray, t: np.ndarray,
+                    into: np.ndarray | None = None) -> np.ndarray | None:
+        """δ = y − y* where the chain rule simplifies to it (written into `into` if given),
+        else None."""
+        if (self.name == "cross_entropy" and activation in ("sigmoid", "softmax")) or \
+                (self.name == "squared" and activation == "linear"):
+            return np.subtract(y, t, out=into)
         return None
 
 

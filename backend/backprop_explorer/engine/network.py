@@ -10,12 +10,14 @@ Arrays are float64; one example is a 1-D vector, a batch has examples in rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import DivergedError, InputError
 from .losses import LOSSES
+from .parameters import Parameters
 
 Weights = list[tuple[np.ndarray, np.ndarray]]   # [(W [n_in, n_out], b [n_out])] per layer
 
@@ -45,9 +47,14 @@ class Architecture:
             raise InputError("loss", f"{self.loss} needs a {' or '.join(loss.output_activations)}"
                              " output layer")
 
-    @property
+    @cached_property
     def n_parameters(self) -> int:
         return sum((i + 1) * o for i, o in zip(self.layers[:-1], self.layers[1:]))
+
+    @cached_property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        """(n_in, n_out) of each layer's W."""
+        return tuple(zip(self.layers[:-1], self.layers[1:]))
 
 
 @dataclass
@@ -81,6 +88,7 @@ class BackwardTrace:
     forward: ForwardTrace
     loss: float
     grads: list[LayerGrads]
+    gradient: Parameters             # every (∂L/∂W, ∂L/∂b): the same arrays as in grads
 
 
 @dataclass
@@ -117,36 +125,44 @@ def forward(arch: Architecture, weights: Weights, x: np.ndarray,
     return ForwardTrace(x, y, layers, loss)
 
 
-def _output_delta(arch: Architecture, out: LayerForward, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(∂L/∂y, δ_out) for the output layer."""
+def _output_delta(arch: Architecture, out: LayerForward, t: np.ndarray,
+                  into: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(∂L/∂y, δ_out) for the output layer; δ is written into `into` if given."""
     loss = LOSSES[arch.loss]
     name = arch.activations[-1]
+    delta = loss.fused_delta(name, out.a, t, into)
+    if delta is not None and loss.name == "squared":
+        return delta, delta          # linear output: ∂L/∂y = y − y* = δ, the same values
     dL_da = loss.dL_da(out.a, t, name)
-    delta = loss.fused_delta(name, out.a, t)
     if delta is None:
-        delta = ACTIVATIONS[name].backprop(dL_da, out.s, out.a)
+        delta = ACTIVATIONS[name].backprop(dL_da, out.s, out.a, into)
     return dL_da, delta
 
 
 def backward(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray) -> BackwardTrace:
-    """Forward, loss, then top-down partial derivatives with each δ cached for the layer below."""
+    """Forward, loss, then top-down partial derivatives with each δ cached for the layer below.
+
+    For one example. Every ∂L/∂W and ∂L/∂b is written into one parameter-shaped vector
+    (`gradient`), so the update can be one vector operation (see parameters.py)."""
     fwd = forward(arch, weights, x, y)
     n = len(weights)
+    gradient = Parameters.view(np.empty(arch.n_parameters), arch.shapes)
     grads: list[LayerGrads] = [None] * n  # type: ignore[list-item]
-    dL_da, delta = _output_delta(arch, fwd.layers[-1], y)
+    dL_da, delta = _output_delta(arch, fwd.layers[-1], y, gradient[-1][1])
     for l in range(n - 1, -1, -1):
         W = weights[l][0]
-        a_below = fwd.layers[l - 1].a if l > 0 else x
-        dL_dW = np.outer(a_below, delta)
+        dL_dW, dL_db = gradient[l]           # dL_db already holds δ (∂L/∂b = δ)
+        np.outer(fwd.layers[l - 1].a if l > 0 else x, delta, out=dL_dW)
         if arch.l2:
             dL_dW += arch.l2 * W
-        grads[l] = LayerGrads(dL_da, delta, dL_dW, delta)   # ∂L/∂b = δ (same values)
+        grads[l] = LayerGrads(dL_da, dL_db, dL_dW, dL_db)
         if l > 0:
             # reuse the cached δ of this layer: ∂L/∂a_below = W·δ
             dL_da = W @ delta
             below = fwd.layers[l - 1]
-            delta = ACTIVATIONS[arch.activations[l - 1]].backprop(dL_da, below.s, below.a)
-    return BackwardTrace(fwd, fwd.loss, grads)  # type: ignore[arg-type]
+            delta = ACTIVATIONS[arch.activations[l - 1]].backprop(
+                dL_da, below.s, below.a, gradient[l - 1][1])
+    return BackwardTrace(fwd, fwd.loss, grads, gradient)  # type: ignore[arg-type]
 
 
 def batch_gradients(arch: Architecture, weights: Weights, X: np.ndarray,
@@ -155,14 +171,15 @@ def batch_gradients(arch: Architecture, weights: Weights, X: np.ndarray,
     m = X.shape[0]
     fwd = forward(arch, weights, X, Y)
     _, delta = _output_delta(arch, fwd.layers[-1], Y)
-    out: list[tuple[np.ndarray, np.ndarray]] = [None] * len(weights)  # type: ignore[list-item]
+    out = Parameters.view(np.empty(arch.n_parameters), arch.shapes)
     for l in range(len(weights) - 1, -1, -1):
         W = weights[l][0]
+        dW, db = out[l]
         a_below = fwd.layers[l - 1].a if l > 0 else X
-        dW = a_below.T @ delta / m
+        np.divide(a_below.T @ delta, m, out=dW)
         if arch.l2:
             dW += arch.l2 * W
-        out[l] = (dW, delta.sum(axis=0) / m)
+        np.divide(delta.sum(axis=0), m, out=db)
         if l > 0:
             below = fwd.layers[l - 1]
             delta = ACTIVATIONS[arch.activations[l - 1]].backprop(delta @ W.T, below.s, below.a)
@@ -170,16 +187,18 @@ def batch_gradients(arch: Architecture, weights: Weights, X: np.ndarray,
 
 
 def sgd_update(weights: Weights, grads: list[tuple[np.ndarray, np.ndarray]],
-               learning_rate: float) -> Weights:
-    """w ← w − γ ∂L/∂w for every weight and bias; refuses a non-finite result."""
-    new = [(W - learning_rate * dW, b - learning_rate * db)
-           for (W, b), (dW, db) in zip(weights, grads)]
-    for l, (W, b) in enumerate(new):
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise DivergedError(
-                f"the update would make a weight of layer {l + 1} non-finite "
-                "(the step diverges); the weights were left as they were")
-    return new
+               learning_rate: float) -> Parameters:
+    """w ← w − γ ∂L/∂w for every weight and bias, into new arrays; refuses a non-finite
+    result. One vector operation on the flat parameters (see parameters.py)."""
+    params, gradient = Parameters.pack(weights), Parameters.pack(grads)
+    new = params.flat - learning_rate * gradient.flat
+    if not np.isfinite(new).all():
+        layer = next(l + 1 for l, (W, b) in enumerate(Parameters.view(new, params.shapes()))
+                     if not (np.isfinite(W).all() and np.isfinite(b).all()))
+        raise DivergedError(
+            f"the update would make a weight of layer {layer} non-finite "
+            "(the step diverges); the weights were left as they were")
+    return Parameters.view(new, params.shapes())
 
 
 def loss_of(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:

@@ -62,6 +62,7 @@ class StepResult:
     learning_rate: float
     example_index: int | None
     loss_after: float
+    grid_Y: np.ndarray | None = None     # the updated network on the requested grid
 
 
 OVERFLOW = ("the numbers are too large for this network: the computation overflows "
@@ -178,8 +179,8 @@ class Session:
         with finite("X"):
             return engine.predict(self.arch, self.weights, X)
 
-    def predict_grid(self, x1: tuple[float, float], x2: tuple[float, float], n: int) -> np.ndarray:
-        """Outputs on an n×n grid of cell centres (row-major, row 0 at the largest x2)."""
+    def grid_points(self, x1: tuple[float, float], x2: tuple[float, float], n: int) -> np.ndarray:
+        """The n×n grid of cell centres as rows (row-major, row 0 at the largest x2)."""
         if self.arch.layers[0] != 2:
             raise InputError("grid", f"a grid needs a 2-input network; this one has "
                              f"{self.arch.layers[0]} input(s)")
@@ -187,8 +188,13 @@ class Session:
         cols = x1[0] + centres * (x1[1] - x1[0])
         rows = x2[1] - centres * (x2[1] - x2[0])
         c, r = np.meshgrid(cols, rows)
+        return np.column_stack([c.ravel(), r.ravel()])
+
+    def predict_grid(self, x1: tuple[float, float], x2: tuple[float, float], n: int) -> np.ndarray:
+        """Outputs on an n×n grid of cell centres (row-major, row 0 at the largest x2)."""
+        points = self.grid_points(x1, x2, n)
         with finite("grid"):
-            return engine.predict(self.arch, self.weights, np.column_stack([c.ravel(), r.ravel()]))
+            return engine.predict(self.arch, self.weights, points)
 
     def gradcheck(self, x, y, epsilon: float):
         xv, yv = self.example(x, y)
@@ -244,8 +250,11 @@ class Session:
         return idx, epoch, cursor
 
     def sgd_step(self, x=None, y=None, index: int | None = None,
-                 learning_rate: float | None = None) -> StepResult:
+                 learning_rate: float | None = None, grid=None) -> StepResult:
+        """One update on x/y, on dataset example `index` or on the next example. With
+        grid=(x1 range, x2 range, n), also the updated network's outputs on that grid."""
         lr = self.learning_rate if learning_rate is None else learning_rate
+        points = None if grid is None else self.grid_points(*grid)
         epoch, cursor = self.epoch, self.dataset.cursor if self.dataset else 0
         if x is not None or y is not None:
             if x is None or y is None:
@@ -263,11 +272,22 @@ class Session:
             else:
                 example_index, epoch, cursor = self._next_example()
             xv, yv = ds.data.X[example_index], ds.targets[example_index]
-        with finite("x" if example_index is None else "index"):
-            trace = engine.backward(self.arch, self.weights, xv, yv)
-        with finite("learning_rate", DIVERGED, DivergedError):
-            new = engine.sgd_update(self.weights, [(g.dL_dW, g.dL_db) for g in trace.grads], lr)
-            loss_after = engine.forward(self.arch, new, xv, yv).loss
+        grid_Y = None
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            try:
+                trace = engine.backward(self.arch, self.weights, xv, yv)
+            except FloatingPointError:
+                raise InputError("x" if example_index is None else "index", OVERFLOW) from None
+            try:
+                new = engine.sgd_update(self.weights, trace.gradient, lr)
+                loss_after = engine.loss_of(self.arch, new, xv, yv)
+            except FloatingPointError:
+                raise DivergedError(DIVERGED) from None
+            if points is not None:
+                try:
+                    grid_Y = engine.predict(self.arch, new, points)
+                except FloatingPointError:
+                    raise InputError("grid", OVERFLOW) from None
         updates = [engine.LayerUpdate(W0, W1, b0, b1)
                    for (W0, b0), (W1, b1) in zip(self.weights, new)]
         before = self._snapshot()
@@ -275,7 +295,7 @@ class Session:
         if self.dataset:
             self.dataset.cursor = cursor
         self._commit(before)
-        return StepResult(trace, updates, lr, example_index, loss_after)  # type: ignore[arg-type]
+        return StepResult(trace, updates, lr, example_index, loss_after, grid_Y)  # type: ignore[arg-type]
 
     def train(self, *, epochs: int | None = None, steps: int | None = None,
               batch_size: int = 1, learning_rate: float | None = None) -> TrainResult:

@@ -5,7 +5,9 @@ from fastapi import APIRouter, Depends
 
 from ...sessions import SessionStore
 from .. import schemas
-from ..deps import get_store
+from ..config import Settings
+from ..deps import get_settings, get_store
+from ..limits import check_dataset_size
 from ..run import on_session
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
@@ -30,10 +32,17 @@ async def backward(session_id: str, body: schemas.BackwardBody, store: SessionSt
 
 @router.post("/{session_id}/step", response_model=schemas.StepTrace,
              responses={**NOT_FOUND, **CONFLICT})
-async def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store)):
+async def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store),
+               settings: Settings = Depends(get_settings)):
     """One SGD update w ← w − γ ∂L/∂w, on x/y, on dataset example `index`, or (with neither)
-    on the next example of the dataset (reshuffled each epoch)."""
+    on the next example of the dataset (reshuffled each epoch). With `grid`, the response
+    also has `grid_Y`: the updated network's outputs on that grid, as /predict gives them."""
+    grid = body.grid
+    if grid is not None:
+        check_dataset_size(grid.n * grid.n, settings, "grid.n")
+
     def run(session):
-        result = session.sgd_step(body.x, body.y, body.index, body.learning_rate)
+        result = session.sgd_step(body.x, body.y, body.index, body.learning_rate,
+                                  None if grid is None else (tuple(grid.x1), tuple(grid.x2), grid.n))
         return json_response(step_trace(result, session))
-    return await on_session(store, session_id, run)
+    return await on_session(store, session_id, run, inline=grid is None or grid.n * grid.n <= 2_500)
