@@ -17,6 +17,8 @@ RUN pip install . && useradd --create-home --uid 10001 explorer \
 COPY frontend ./frontend
 
 USER explorer
+# compile the engine's per-example step (numba) now, into the user's cache, not at first start
+RUN python -c "from backprop_explorer.engine import compiled; compiled.warm_up()"
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -4,7 +4,9 @@ A per-example step is: forward (keeping s and a), the loss, backward (∂L/∂a,
 ∂L/∂b per layer), and the update w ← w − γ ∂L/∂w into new arrays (the old weights stay,
 as the undo history and the trace's W_before need them).
 
-* ours      — backprop_explorer.engine.backward + engine.sgd_update: the full trace.
+* ours      — engine.sgd_step: forward, loss, backward, update and the loss after, with the
+              full trace (compiled for small networks: engine/compiled.py).
+* ours-numpy — engine.network.sgd_step: the same in numpy (the reference implementation).
 * session   — Session.sgd_step: what POST /step runs (adds loss_after, undo snapshot).
 * floor     — a bare numpy loop: the same arithmetic (same formulas, same finiteness
               check), no trace objects, no lookups. The floor for this design.
@@ -32,21 +34,27 @@ def _sigmoid_np(s):
 
 
 # ----------------------------------------------------------------------------- ours
-def ours_step(arch: Architecture, weights, xs, ys, lr):
-    state = {"W": [(W.copy(), b.copy()) for W, b in weights], "k": 0}
-    m = len(xs)
-    backward, sgd_update = engine.backward, engine.sgd_update
+def _per_example(step_fn):
+    def factory(arch: Architecture, weights, xs, ys, lr):
+        state = {"W": [(W.copy(), b.copy()) for W, b in weights], "k": 0}
+        m = len(xs)
 
-    def run(n: int) -> None:
-        W, k = state["W"], state["k"]
-        for _ in range(n):
-            i = k % m
-            trace = backward(arch, W, xs[i], ys[i])
-            W = sgd_update(W, trace.gradient, lr)
-            k += 1
-        state["W"], state["k"] = W, k
+        def run(n: int) -> None:
+            W, k = state["W"], state["k"]
+            for _ in range(n):
+                i = k % m
+                W = step_fn(arch, W, xs[i], ys[i], lr).weights
+                k += 1
+            state["W"], state["k"] = W, k
 
-    return run, lambda: state["W"]
+        return run, lambda: state["W"]
+    return factory
+
+
+# what Session.sgd_step runs: compiled for small networks, numpy otherwise
+ours_step = _per_example(engine.sgd_step)
+# the numpy implementation of the same step (network.sgd_step), for comparison
+ours_numpy_step = _per_example(engine.network.sgd_step)
 
 
 def ours_batch(arch: Architecture, weights, Xs, Ys, lr):

@@ -7,9 +7,11 @@ Cases
   784-128-10, batch 64: mini-batch SGD step (sigmoid hidden, softmax + cross-entropy) on
            random inputs with one-hot targets; throughput in examples/s
 
-Contenders (see bench/_impls.py): ours = engine.backward + engine.sgd_update with the full
-trace (engine.batch_gradients + sgd_update for the batch case), session = Session.sgd_step
-(what POST /step runs), floor = bare numpy, torch = PyTorch CPU float64 autograd with
+Contenders (see bench/_impls.py): ours = engine.sgd_step, the per-example step with the
+full trace and the loss after it (compiled for small networks, engine/compiled.py;
+engine.batch_gradients + sgd_update for the batch case), ours-numpy = the same step in
+numpy (engine.network.sgd_step), session = Session.sgd_step (what POST /step runs), floor =
+bare numpy in the engine's layout with no trace, torch = PyTorch CPU float64 autograd with
 numpy's BLAS thread count, python = lists and math.
 
 Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/engine.py
@@ -36,7 +38,8 @@ def tiny_case(layers, n, reps, have_torch, lr=0.1):
     data = engine.make_dataset("xor", 200, 0.1, 0)
     X, Y = data.X, data.targets(1)
     xs, ys = [X[i] for i in range(len(X))], [Y[i] for i in range(len(Y))]
-    factories = {"ours": I.ours_step, "floor": I.floor_step, "python": I.python_step}
+    factories = {"ours": I.ours_step, "ours-numpy": I.ours_numpy_step, "floor": I.floor_step,
+                 "python": I.python_step}
     if have_torch:
         factories["torch"] = I.torch_step
     check = _verify(factories, arch, weights, xs, ys, lr, steps=50)
@@ -103,7 +106,7 @@ def main(argv=None) -> int:
                  tiny_case([2, 8, 8, 1], 2000, 21, have_torch),
                  batch_case([784, 128, 10], 64, 30, 15, have_torch)]
 
-    names = ["ours", "session", "floor", "torch", "python"]
+    names = ["ours", "ours-numpy", "session", "floor", "torch", "python"]
     rows, results = [], []
     for case in cases:
         med = {k: C.summary(v) for k, v in case["samples"].items()}
@@ -135,9 +138,10 @@ def main(argv=None) -> int:
         results.append(case)
 
     print()
-    print("Median time per step (lower is better); ours = engine.backward/batch_gradients + "
-          "sgd_update with the full trace")
-    print(C.table(["case", "ours", "session.sgd_step", "bare numpy", "torch f64", "plain python",
+    print("Median time per step (lower is better); ours = engine.sgd_step with the full trace "
+          "(batch: batch_gradients + sgd_update)")
+    print(C.table(["case", "ours", "ours (numpy path)", "session.sgd_step", "bare numpy",
+                   "torch f64", "plain python",
                    "torch/ours", "ours/floor", "python/ours", "torch/floor"], rows))
     for case in results:
         if "throughput_examples_per_s" in case:

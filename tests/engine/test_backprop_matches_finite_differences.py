@@ -3,7 +3,9 @@ for every activation × loss combination the engine allows, on seeded random
 architectures with 0 to 4 hidden layers, with and without L2.
 
 The finite differences are taken of an independent reference implementation of the
-loss (tests/engine/reference.py), not of the engine's own forward pass.
+loss (tests/engine/reference.py), not of the engine's own forward pass. Both
+implementations of the per-example step are checked: numpy (network.backward) and the
+compiled one (compiled.step, what POST /step runs for small networks).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import pytest
 
 from backprop_explorer import engine
+from implementations import IMPLEMENTATIONS, backward_by
 from reference import (HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, max_rel_error, numeric_gradients,
                        random_problem, total_loss)
 
@@ -29,6 +32,8 @@ def _cases():
                                        id=f"{hidden or 'none'}-{output}-{loss}-h{n_hidden}-l2={l2}")
 
 
+
+
 def _seed(*parts) -> int:
     return zlib.crc32(repr(parts).encode())
 
@@ -41,14 +46,15 @@ def _architecture(rng, n_hidden, hidden, output, loss):
     return sizes, acts
 
 
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("hidden,output,loss,n_hidden,l2", list(_cases()))
-def test_backprop_equals_finite_differences(hidden, output, loss, n_hidden, l2):
+def test_backprop_equals_finite_differences(hidden, output, loss, n_hidden, l2, implementation):
     rng = np.random.default_rng(_seed(hidden, output, loss, n_hidden, l2))
     sizes, acts = _architecture(rng, n_hidden, hidden, output, loss)
     arch = engine.Architecture(tuple(sizes), tuple(acts), loss, l2)
     weights, x, t = random_problem(rng, sizes, acts, loss)
 
-    trace = engine.backward(arch, weights, x, t)
+    trace = backward_by(implementation, arch, weights, x, t)
     # the engine's loss is the data loss L (no penalty) of the same function
     assert trace.loss == pytest.approx(total_loss(weights, acts, loss, 0.0, x, t), rel=1e-12)
 
@@ -61,8 +67,9 @@ def test_backprop_equals_finite_differences(hidden, output, loss, n_hidden, l2):
         assert max_rel_error(g.dL_db, nb) < TOLERANCE, (l, g.dL_db, nb)
 
 
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("seed", range(12))
-def test_mixed_hidden_activations_up_to_four_hidden_layers(seed):
+def test_mixed_hidden_activations_up_to_four_hidden_layers(seed, implementation):
     """Each hidden layer draws its own activation; every allowed output/loss pair in turn."""
     rng = np.random.default_rng(1000 + seed)
     output, loss = OUTPUT_LOSS_PAIRS[seed % len(OUTPUT_LOSS_PAIRS)]
@@ -74,7 +81,7 @@ def test_mixed_hidden_activations_up_to_four_hidden_layers(seed):
     l2 = float(rng.choice([0.0, 0.05]))
     arch = engine.Architecture(tuple(sizes), tuple(acts), loss, l2)
     weights, x, t = random_problem(rng, sizes, acts, loss)
-    trace = engine.backward(arch, weights, x, t)
+    trace = backward_by(implementation, arch, weights, x, t)
     numeric = numeric_gradients(weights, acts, loss, l2, x, t)
     for g, (nW, nb) in zip(trace.grads, numeric):
         assert max_rel_error(g.dL_dW, nW) < TOLERANCE

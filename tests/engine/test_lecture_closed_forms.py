@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from backprop_explorer import engine
+from implementations import IMPLEMENTATIONS, backward_by
 
 ARCH = engine.Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
 
@@ -35,6 +36,8 @@ CASES = {
                      (0, 2): -0.6, (1, 2): 0.3, (2, 2): 2.2},
                     {0: 1.5, 1: -0.8, 2: 2.5}, 0.3, -1.7, 3.0),
 }
+
+
 
 
 def _engine_weights(wh, wo):
@@ -64,11 +67,13 @@ def _by_hand(wh, wo, x1, x2, y_star):
     return out
 
 
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("case", list(CASES))
-def test_every_weight_matches_its_closed_form(case):
+def test_every_weight_matches_its_closed_form(case, implementation):
     wh, wo, x1, x2, y_star = CASES[case]
     hand = _by_hand(wh, wo, x1, x2, y_star)
-    trace = engine.backward(ARCH, _engine_weights(wh, wo), np.array([x1, x2]), np.array([y_star]))
+    trace = backward_by(implementation, ARCH, _engine_weights(wh, wo), np.array([x1, x2]),
+                      np.array([y_star]))
     hidden, output = trace.grads
     tol = dict(rel=1e-12, abs=1e-15)
 
@@ -89,14 +94,16 @@ def test_every_weight_matches_its_closed_form(case):
                 f"w_{i}{j}^h"
 
 
-def test_w22_hidden_is_the_lectures_product_of_four_factors():
+@IMPLEMENTATIONS
+def test_w22_hidden_is_the_lectures_product_of_four_factors(implementation):
     """∂L/∂w_22^h = (y − y*) · w_21^o · z2(1 − z2) · x2, spelled out for the preset weights."""
     wh, wo, x1, x2, y_star = CASES["negative-inputs"]
     z2 = sigma(wh[(0, 2)] + wh[(1, 2)] * x1 + wh[(2, 2)] * x2)
     z1 = sigma(wh[(0, 1)] + wh[(1, 1)] * x1 + wh[(2, 1)] * x2)
     y = wo[0] + wo[1] * z1 + wo[2] * z2
     expected = (y - y_star) * wo[2] * z2 * (1 - z2) * x2
-    trace = engine.backward(ARCH, _engine_weights(wh, wo), np.array([x1, x2]), np.array([y_star]))
+    trace = backward_by(implementation, ARCH, _engine_weights(wh, wo), np.array([x1, x2]),
+                      np.array([y_star]))
     assert trace.grads[0].dL_dW[1][1] == pytest.approx(expected, rel=1e-12)
     # the cached δ of the output (y − y*) and of hidden unit 2 (δ_out · w_21^o · z2(1 − z2))
     assert trace.grads[1].dL_ds[0] == pytest.approx(y - y_star, rel=1e-12)
@@ -104,7 +111,8 @@ def test_w22_hidden_is_the_lectures_product_of_four_factors():
     assert trace.grads[0].dL_da[1] == pytest.approx((y - y_star) * wo[2], rel=1e-12)
 
 
-def test_lecture_preset_numbers():
+@IMPLEMENTATIONS
+def test_lecture_preset_numbers(implementation):
     """The preset's weights at x = (1, 0), y* = 1, worked through once by hand:
     s1 = 0.1 + 0.5 = 0.6, s2 = −0.2 − 0.4 = −0.6, z1 = σ(0.6), z2 = σ(−0.6) = 1 − z1,
     y = 0.2 + 0.7 z1 − 0.6 z2."""
@@ -113,7 +121,8 @@ def test_lecture_preset_numbers():
     y = 0.2 + 0.7 * z1 - 0.6 * z2
     assert z1 == pytest.approx(0.6456563062257954, rel=1e-15)
     wh, wo, x1, x2, y_star = CASES["lecture-preset"]
-    trace = engine.backward(ARCH, _engine_weights(wh, wo), np.array([x1, x2]), np.array([y_star]))
+    trace = backward_by(implementation, ARCH, _engine_weights(wh, wo), np.array([x1, x2]),
+                      np.array([y_star]))
     assert trace.forward.output[0] == pytest.approx(y, rel=1e-14)
     assert trace.grads[1].dL_db[0] == pytest.approx(y - 1.0, rel=1e-14)
     # x2 = 0: both w_2j^h get no gradient

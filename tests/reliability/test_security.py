@@ -191,6 +191,7 @@ def test_an_internal_error_is_a_bare_500(make_client, monkeypatch):
 
     monkeypatch.setattr(engine, "forward", boom)
     monkeypatch.setattr(engine, "backward", boom)
+    monkeypatch.setattr(engine, "sgd_step", boom)
     for action, body in (("forward", {"x": [1.0, 0.0]}), ("backward", {"x": [1.0, 0.0], "y": [1.0]}),
                          ("step", {"x": [1.0, 0.0], "y": [1.0]})):
         r = c.http.post(f"/api/sessions/{sid}/{action}", json=body)

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from .. import engine
 from ..sessions import NotFound, SessionStore
 from ..sessions.sqlite import SqliteSessions
 from ..sessions.presets import LECTURE, resolve_network_spec
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # the compiled step (engine/compiled.py): compile, or load the cached compilation,
+        # before the first request rather than during it
+        engine.compiled.warm_up()
         if settings.demo_session and not app.state.demo_session_id:
             app.state.demo_session_id = ensure_demo_session(store)
         sweeper = asyncio.create_task(_expire_periodically(store))

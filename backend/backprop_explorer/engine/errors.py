@@ -8,6 +8,10 @@ class InputError(ValueError):
         self.message = message
 
 
+DIVERGED = ("the update diverges: a weight or the loss would become non-finite; the weights "
+            "were left as they were; use a smaller learning rate")
+
+
 class DivergedError(InputError):
     """An update would make a weight non-finite."""
 

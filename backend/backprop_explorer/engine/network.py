@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .errors import DivergedError, InputError
+from .errors import DIVERGED, DivergedError, InputError
 from .losses import LOSSES
 from .parameters import Parameters
 
@@ -89,6 +89,15 @@ class BackwardTrace:
     loss: float
     grads: list[LayerGrads]
     gradient: Parameters             # every (∂L/∂W, ∂L/∂b): the same arrays as in grads
+
+
+@dataclass
+class StepTrace:
+    """One per-example SGD step: its backward trace, the weights after the update and the
+    loss on the same example after it."""
+    backward: BackwardTrace
+    weights: Parameters
+    loss_after: float
 
 
 @dataclass
@@ -199,6 +208,21 @@ def sgd_update(weights: Weights, grads: list[tuple[np.ndarray, np.ndarray]],
             f"the update would make a weight of layer {layer} non-finite "
             "(the step diverges); the weights were left as they were")
     return Parameters.view(new, params.shapes())
+
+
+def sgd_step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
+             learning_rate: float) -> StepTrace:
+    """backward, then w ← w − γ ∂L/∂w, then the loss after, with numpy. An overflow in the
+    forward or backward pass raises FloatingPointError (under np.errstate(over="raise")),
+    one in the update DivergedError. engine.step.sgd_step runs the compiled equivalent
+    for small networks."""
+    trace = backward(arch, weights, x, y)
+    try:
+        new = sgd_update(weights, trace.gradient, learning_rate)
+        loss_after = loss_of(arch, new, x, y)
+    except FloatingPointError:
+        raise DivergedError(DIVERGED) from None
+    return StepTrace(trace, new, loss_after)  # type: ignore[arg-type]
 
 
 def loss_of(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import engine
-from ..engine import Architecture, DivergedError, InputError, Weights
+from ..engine import DIVERGED, Architecture, DivergedError, InputError, Weights
 from .errors import Conflict
 
 HISTORY_LEVELS = 100
@@ -67,8 +67,6 @@ class StepResult:
 
 OVERFLOW = ("the numbers are too large for this network: the computation overflows "
             "float64 (non-finite result)")
-DIVERGED = ("the update diverges: a weight or the loss would become non-finite; the weights "
-            "were left as they were; use a smaller learning rate")
 
 
 @contextmanager
@@ -275,14 +273,10 @@ class Session:
         grid_Y = None
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             try:
-                trace = engine.backward(self.arch, self.weights, xv, yv)
+                result = engine.sgd_step(self.arch, self.weights, xv, yv, lr)
             except FloatingPointError:
                 raise InputError("x" if example_index is None else "index", OVERFLOW) from None
-            try:
-                new = engine.sgd_update(self.weights, trace.gradient, lr)
-                loss_after = engine.loss_of(self.arch, new, xv, yv)
-            except FloatingPointError:
-                raise DivergedError(DIVERGED) from None
+            new = result.weights
             if points is not None:
                 try:
                     grid_Y = engine.predict(self.arch, new, points)
@@ -295,7 +289,7 @@ class Session:
         if self.dataset:
             self.dataset.cursor = cursor
         self._commit(before)
-        return StepResult(trace, updates, lr, example_index, loss_after, grid_Y)  # type: ignore[arg-type]
+        return StepResult(result.backward, updates, lr, example_index, result.loss_after, grid_Y)  # type: ignore[arg-type]
 
     def train(self, *, epochs: int | None = None, steps: int | None = None,
               batch_size: int = 1, learning_rate: float | None = None) -> TrainResult:

@@ -1,0 +1,113 @@
+"""The compiled per-example step (engine/compiled.py, what POST /step runs for small
+networks) against numpy's (network.sgd_step): the whole StepTrace — every s, a, ∂L/∂a,
+δ, ∂L/∂W, ∂L/∂b, the loss, the weights after and the loss after — agrees to rounding for
+every activation × loss the engine allows, 0 to 3 hidden layers, with and without L2.
+Anything non-finite is handed to numpy, whose errors say what went wrong."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop_explorer import engine
+from backprop_explorer.engine import Architecture, DivergedError, compiled, network
+from reference import HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, random_problem
+
+RTOL, ATOL = 1e-12, 1e-15
+
+
+def _cases():
+    for output, loss in OUTPUT_LOSS_PAIRS:
+        for n_hidden in range(4):
+            for hidden in (HIDDEN_ACTIVATIONS if n_hidden else [None]):
+                for l2 in (0.0, 0.2):
+                    yield pytest.param(hidden, output, loss, n_hidden, l2,
+                                       id=f"{hidden or 'none'}-{output}-{loss}-h{n_hidden}-l2={l2}")
+
+
+def _arrays(result: engine.StepTrace) -> dict[str, np.ndarray]:
+    t = result.backward
+    out = {"x": t.forward.x, "loss": np.array([t.loss, result.loss_after]),
+           "weights after": result.weights.flat, "gradient": t.gradient.flat}
+    for l, (f, g) in enumerate(zip(t.forward.layers, t.grads)):
+        out.update({f"s{l}": f.s, f"a{l}": f.a, f"dL_da{l}": g.dL_da, f"delta{l}": g.dL_ds,
+                    f"dL_dW{l}": g.dL_dW, f"dL_db{l}": g.dL_db})
+    return out
+
+
+@pytest.mark.parametrize("hidden,output,loss,n_hidden,l2", list(_cases()))
+def test_compiled_step_equals_numpy_step(hidden, output, loss, n_hidden, l2):
+    rng = np.random.default_rng(abs(hash((hidden, output, loss, n_hidden, l2))) % 2**32)
+    sizes = [int(rng.integers(1, 4))] + [int(rng.integers(1, 6)) for _ in range(n_hidden)] + \
+        [int(rng.integers(2, 4)) if output == "softmax" else int(rng.integers(1, 4))]
+    acts = [hidden] * n_hidden + [output]
+    arch = Architecture(tuple(sizes), tuple(acts), loss, l2)
+    weights, x, t = random_problem(rng, sizes, acts, loss)
+    fast = compiled.step(arch, weights, x, t, 0.3)
+    assert fast is not None
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        ref = network.sgd_step(arch, weights, x, t, 0.3)
+    got, want = _arrays(fast), _arrays(ref)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert got[name].shape == want[name].shape, name
+        np.testing.assert_allclose(got[name], want[name], rtol=RTOL, atol=ATOL, err_msg=name)
+    for (W, b), shape in zip(fast.weights, arch.shapes):   # the new weights are usable as such
+        assert W.shape == shape and b.shape == (shape[1],)
+
+
+def test_the_lecture_step_by_hand():
+    """The lecture's 2-2-1 preset at x = (1, 0), y* = 1 with γ = 0.5, one step by hand."""
+    import math
+    arch = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
+    weights = [(np.array([[0.5, -0.4], [0.3, 0.8]]), np.array([0.1, -0.2])),
+               (np.array([[0.7], [-0.6]]), np.array([0.2]))]
+    z1, z2 = 1 / (1 + math.exp(-0.6)), 1 / (1 + math.exp(0.6))
+    y = 0.2 + 0.7 * z1 - 0.6 * z2
+    err = y - 1.0
+    result = compiled.step(arch, weights, np.array([1.0, 0.0]), np.array([1.0]), 0.5)
+    (W1, b1), (W2, b2) = result.weights
+    assert result.backward.loss == pytest.approx(0.5 * err * err, rel=1e-14)
+    # w_11^h ← w_11^h − γ (y − y*) w_11^o z1(1 − z1) x1 ; x2 = 0 leaves w_21^h, w_22^h alone
+    assert W1[0, 0] == pytest.approx(0.5 - 0.5 * err * 0.7 * z1 * (1 - z1), rel=1e-14)
+    assert W1[0, 1] == pytest.approx(-0.4 - 0.5 * err * -0.6 * z2 * (1 - z2), rel=1e-14)
+    assert W1[1].tolist() == [0.3, 0.8]
+    assert W2[:, 0].tolist() == pytest.approx([0.7 - 0.5 * err * z1, -0.6 - 0.5 * err * z2], rel=1e-14)
+    assert b2[0] == pytest.approx(0.2 - 0.5 * err, rel=1e-14)
+    # the loss after, recomputed from the new weights by hand
+    z1n = 1 / (1 + math.exp(-(W1[0, 0] + b1[0])))
+    z2n = 1 / (1 + math.exp(-(W1[0, 1] + b1[1])))
+    y_after = b2[0] + W2[0, 0] * z1n + W2[1, 0] * z2n
+    assert result.loss_after == pytest.approx(0.5 * (y_after - 1.0) ** 2, rel=1e-13)
+    assert weights[0][0][0, 0] == 0.5                      # the old weights are untouched
+
+
+def test_sgd_step_uses_the_compiled_step_for_small_networks_only():
+    small = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
+    big_n = compiled.MAX_PARAMETERS // 3
+    big = Architecture((2, big_n, 1), ("tanh", "linear"), "squared")
+    assert compiled.available(small) and not compiled.available(big)
+    for arch in (small, big):
+        weights = engine.init_weights(list(arch.layers), "xavier", 0)
+        x, y = np.array([0.5, -1.0]), np.array([0.25])
+        got = engine.sgd_step(arch, weights, x, y, 0.1)
+        expected = (compiled.step if arch is small else network.sgd_step)(arch, weights, x, y, 0.1)
+        assert np.array_equal(got.weights.flat, expected.weights.flat)   # bit for bit
+
+
+def test_anything_non_finite_goes_to_numpy_and_its_errors():
+    arch = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
+    weights = [(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))]
+    # an update that overflows (γ ∂L/∂w > 1.8e308): the compiled step declines, numpy
+    # says "diverges"
+    x, y = np.array([1.0, 1.0]), np.array([100.0])
+    assert compiled.step(arch, weights, x, y, 1e308) is None
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        with pytest.raises(DivergedError):
+            engine.sgd_step(arch, weights, x, y, 1e308)
+    # a forward pass that overflows: numpy raises FloatingPointError (the session's 422 on x)
+    linear = Architecture((2, 2, 1), ("linear", "linear"), "squared")
+    x = np.array([1e160, 0.0])            # the loss ½(1e160)² overflows
+    assert compiled.step(linear, weights, x, np.array([0.0]), 0.1) is None
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        with pytest.raises(FloatingPointError):
+            engine.sgd_step(linear, weights, x, np.array([0.0]), 0.1)
