@@ -25,7 +25,7 @@ from .session import Session
 from .sqlite import SqliteSessions
 
 log = logging.getLogger("backprop_explorer")
-TOUCH_EVERY = 60.0   # seconds between last-used writes for read-only calls
+TOUCH_EVERY = 60.0   # at most this many seconds between last-used writes of a session
 
 
 class WouldBlock(RuntimeError):
@@ -46,9 +46,13 @@ class SessionStore:
         self.evict_idle_seconds = evict_idle_seconds
         self.backend = backend
         self.clock = clock
+        # how stale a session's last-used time may be on disk: well below the idle times
+        # that expiry and eviction go by
+        self.touch_every = min(TOUCH_EVERY, evict_idle_seconds / 10, ttl_seconds / 10)
+        if backend is not None:
+            backend.touch_every = self.touch_every
         self._live: dict[str, Session] = {}
         self._last_used: dict[str, float] = {}      # in-memory store only
-        self._touched: dict[str, float] = {}
         self._guard = threading.RLock()
 
     def __len__(self) -> int:
@@ -102,7 +106,6 @@ class SessionStore:
         with self._guard:
             found = self._live.pop(session_id, None) is not None
             self._last_used.pop(session_id, None)
-            self._touched.pop(session_id, None)
             if self.backend:
                 found = self.backend.delete(session_id) or found
             return found
@@ -159,9 +162,8 @@ class SessionStore:
         try:
             if session.journal:
                 self.backend.save(session, now)
-            elif now - self._touched.get(session.id, 0.0) > TOUCH_EVERY:
-                self.backend.touch(session.id, now)
-                self._touched[session.id] = now
+            else:
+                self.backend.touch(session.id, now)     # at most every touch_every seconds
         except Exception as exc:
             log.exception("could not save session %s; rolling back to the saved version",
                           session.id)

@@ -1,0 +1,151 @@
+"""The SQLite store (sessions/sqlite.py) keeps exactly what the live session holds:
+after every kind of change (step, undo, train, new weights, new settings), in any order,
+past the undo limit, a fresh reader of the same file loads the same document, undo
+history included. A step is a single INSERT. A data directory written by the first
+release (schema version 0) is migrated on open without losing anything."""
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import orjson
+import pytest
+
+from backprop_explorer.sessions import SessionStore
+from backprop_explorer.sessions.document import export_session, weights_to_lists
+from backprop_explorer.sessions.presets import resolve_network_spec
+from backprop_explorer.sessions.session import HISTORY_LEVELS
+from backprop_explorer.sessions.sqlite import SCHEMA_VERSION, SqliteSessions
+
+SPEC = {"layers": [2, 3, 1], "learning_rate": 0.2, "dataset": {"name": "xor", "n": 8, "seed": 1}}
+
+
+def _reloaded(path, sid):
+    reader = SqliteSessions(path)
+    try:
+        loaded = reader.load(sid)
+        assert loaded is not None
+        return export_session(loaded[0])
+    finally:
+        reader.close()
+
+
+def _change(session, what, rng):
+    if what == "step":
+        session.sgd_step()
+    elif what == "undo":
+        if session.history:
+            session.undo()
+    elif what == "train":
+        session.train(steps=rng.randint(1, 5))
+    elif what == "weights":
+        session.set_weights([{"W": [[rng.uniform(-1, 1) for _ in range(o)] for _ in range(i)],
+                              "b": [0.0] * o} for i, o in zip((2, 3), (3, 1))])
+    elif what == "settings":
+        session.set_hyperparameters(learning_rate=rng.choice([0.05, 0.1, 0.3]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_change_in_any_order_reloads_identically(tmp_path, seed):
+    rng = random.Random(seed)
+    path = tmp_path / "sessions.db"
+    store = SessionStore(backend=SqliteSessions(path))
+    sid = store.create(resolve_network_spec(SPEC)).id
+    ops = ["step"] * 6 + ["undo"] * 3 + ["train", "weights", "settings"]
+    for i in range(60):
+        what = rng.choice(ops)
+        with store.use(sid) as session:
+            _change(session, what, rng)
+        if i % 7 == 0 or what != "step":
+            assert _reloaded(path, sid) == export_session(store.get(sid)), (i, what)
+    assert _reloaded(path, sid) == export_session(store.get(sid))
+
+
+def test_past_the_undo_limit_and_all_the_way_back(tmp_path):
+    path = tmp_path / "sessions.db"
+    store = SessionStore(backend=SqliteSessions(path))
+    sid = store.create(resolve_network_spec(SPEC)).id
+    for _ in range(HISTORY_LEVELS + 45):
+        with store.use(sid) as session:
+            session.sgd_step()
+    doc = _reloaded(path, sid)
+    assert len(doc["history"]) == HISTORY_LEVELS and doc == export_session(store.get(sid))
+    rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM states").fetchone()[0]
+    assert rows <= HISTORY_LEVELS + 1 + 32          # older states are pruned
+    for _ in range(HISTORY_LEVELS):
+        with store.use(sid) as session:
+            session.undo()
+    doc = _reloaded(path, sid)
+    assert doc["history"] == [] and doc == export_session(store.get(sid))
+    assert doc["step"] == 45
+
+
+def test_a_step_is_one_insert(tmp_path):
+    path = tmp_path / "sessions.db"
+    backend = SqliteSessions(path)
+    store = SessionStore(backend=backend)
+    sid = store.create(resolve_network_spec(SPEC)).id
+    statements: list[str] = []
+    backend._conn.set_trace_callback(statements.append)
+    with store.use(sid) as session:
+        session.sgd_step()
+    assert [s.split()[0] for s in statements] == ["INSERT"], statements
+
+
+# ----- the first release's schema (version 0) -------------------------------------------------
+SCHEMA_0 = """
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, meta BLOB NOT NULL, state BLOB NOT NULL, last_used REAL NOT NULL);
+CREATE INDEX sessions_last_used ON sessions(last_used);
+CREATE TABLE history (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, snapshot BLOB NOT NULL, PRIMARY KEY (session_id, seq));
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _blob(state) -> bytes:
+    return orjson.dumps({"weights": weights_to_lists(state.weights), "step": state.step,
+                         "epoch": state.epoch,
+                         "cursor": getattr(state, "cursor", None) if hasattr(state, "cursor")
+                         else (state.dataset.cursor if state.dataset else 0)})
+
+
+def test_a_version_0_data_directory_is_migrated(tmp_path):
+    # a session with undo history, written the way the first release wrote it
+    memory = SessionStore()
+    sid = memory.create(resolve_network_spec(SPEC)).id
+    for _ in range(5):
+        with memory.use(sid) as session:
+            session.sgd_step()
+    with memory.use(sid) as session:
+        session.undo()
+    live = memory.get(sid)
+    expected = export_session(live)
+    doc = dict(expected)
+    meta = orjson.dumps({k: doc[k] for k in ("format", "version", "network", "dataset")})
+    path = tmp_path / "sessions.db"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_0)
+    db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (sid, meta, _blob(live), 123.0))
+    db.executemany("INSERT INTO history VALUES (?, ?, ?)",
+                   [(sid, i, _blob(s)) for i, s in enumerate(live.history)])
+    db.execute("INSERT INTO settings VALUES ('demo_session_id', ?)", (sid,))
+    db.commit()
+    db.close()
+
+    backend = SqliteSessions(path)
+    loaded, last_used = backend.load(sid)
+    assert export_session(loaded) == expected and last_used == 123.0
+    assert backend.get_setting("demo_session_id") == sid
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"sessions", "states", "settings"}
+    check.close()
+    # and it goes on working: a step after the migration survives a reopen
+    store = SessionStore(backend=backend)
+    with store.use(sid) as session:
+        session.sgd_step()
+    assert _reloaded(path, sid) == export_session(store.get(sid))
+    assert len(_reloaded(path, sid)["history"]) == len(expected["history"]) + 1
