@@ -1,12 +1,11 @@
 """Forward, backward and the SGD step: the calls that return a trace."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from ...sessions import SessionStore
 from .. import schemas
-from ..config import Settings
-from ..deps import get_settings, get_store
+from ..deps import get_store
 from ..limits import check_dataset_size
 from ..run import on_session
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
@@ -32,14 +31,15 @@ async def backward(session_id: str, body: schemas.BackwardBody, store: SessionSt
 
 @router.post("/{session_id}/step", response_model=schemas.StepTrace,
              responses={**NOT_FOUND, **CONFLICT})
-async def step(session_id: str, body: schemas.StepBody, store: SessionStore = Depends(get_store),
-               settings: Settings = Depends(get_settings)):
+async def step(session_id: str, body: schemas.StepBody, request: Request,
+               store: SessionStore = Depends(get_store)):
     """One SGD update w ← w − γ ∂L/∂w, on x/y, on dataset example `index`, or (with neither)
     on the next example of the dataset (reshuffled each epoch). With `grid`, the response
     also has `grid_Y`: the updated network's outputs on that grid, as /predict gives them."""
     grid = body.grid
     if grid is not None:
-        check_dataset_size(grid.n * grid.n, settings, "grid.n")
+        # (settings read off the app, not a dependency: this is the hottest route)
+        check_dataset_size(grid.n * grid.n, request.app.state.settings, "grid.n")
 
     def run(session):
         result = session.sgd_step(body.x, body.y, body.index, body.learning_rate,
