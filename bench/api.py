@@ -1,5 +1,7 @@
 """API benchmark: POST /api/sessions/{id}/step (2-2-1, full trace, body {}) beside
 GET /api/health, against a real uvicorn server on a free loopback port, keep-alive HTTP.
+Twice: with the default store (SQLite in a fresh data directory: every step is written
+before the response) and with `--memory`.
 
 Latency: one keep-alive connection (http.client), blocks of requests alternating between
 the two endpoints; p50/p90/p99 per endpoint.
@@ -17,12 +19,17 @@ import multiprocessing as mp
 import signal
 import statistics
 import sys
+import tempfile
 import time
 
 import _common as C
 
 TARGET_P50_RATIO = 1.5        # /step p50 at most 1.5× the health p50
 TARGET_THROUGHPUT_SHARE = 0.6  # /step throughput at least 60% of health's
+# each on its own server: the default (SQLite in a data directory, what `make serve` runs)
+# and `--memory` (nothing kept across restarts)
+DEFAULT_STORE = "sqlite (default)"
+STORES = (DEFAULT_STORE, "memory")
 
 
 SESSION_SPEC = {"layers": [2, 2, 1], "activations": ["sigmoid", "linear"], "loss": "squared",
@@ -116,28 +123,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def main(argv=None) -> int:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally: stop the server
-    p = C.parser(__doc__.split("\n")[0])
-    p.add_argument("--concurrency", type=int, default=4, help="client processes for throughput")
-    args = p.parse_args(argv)
-    if args.quick:
-        rounds, block, windows, seconds = 2, 20, 1, 0.3
-        conc = min(args.concurrency, 2)
-    else:
-        rounds, block, windows, seconds = 20, 200, 8, 2.0
-        conc = args.concurrency
-    env = C.environment()
-    print(C.env_line(env))
-    server = C.Server().start()
-    try:
-        sid = create_session(server.port)
-        eps = endpoints(sid)
-        lat, sizes = latency(server.port, eps, rounds, block)
-        thr = throughput(server.port, eps, windows, seconds, conc)
-    finally:
-        server.stop()
-
+def summarise(eps, lat, thr, sizes) -> dict:
     stats = {}
     for name in eps:
         v = lat[name]
@@ -154,28 +140,64 @@ def main(argv=None) -> int:
                    ratios["step_p50_over_health_p50"] <= TARGET_P50_RATIO,
                f"/step throughput >= {TARGET_THROUGHPUT_SHARE:.0%} of health's":
                    ratios["step_throughput_share"] >= TARGET_THROUGHPUT_SHARE}
+    return {"endpoints": stats, "ratios": ratios, "targets": targets}
 
-    rows = [[name, C.fmt_time(st["p50"]), C.fmt_time(st["p90"]), C.fmt_time(st["p99"]),
-             f"{st['single_connection_rps']:,.0f}", f"{st['throughput_rps_median']:,.0f}",
-             f"{st['response_bytes']:,}"] for name, st in
-            (("GET /api/health", h), ("POST /step (2-2-1, {})", s))]
+
+def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally: stop the server
+    p = C.parser(__doc__.split("\n")[0])
+    p.add_argument("--concurrency", type=int, default=4, help="client processes for throughput")
+    args = p.parse_args(argv)
+    if args.quick:
+        rounds, block, windows, seconds = 2, 20, 1, 0.3
+        conc = min(args.concurrency, 2)
+    else:
+        rounds, block, windows, seconds = 20, 200, 8, 2.0
+        conc = args.concurrency
+    env = C.environment()
+    print(C.env_line(env))
+    results = {}
+    for store in STORES:
+        with tempfile.TemporaryDirectory() as data_dir:
+            extra = ["--data-dir", data_dir] if store == DEFAULT_STORE else []
+            server = C.Server(extra).start()
+            try:
+                sid = create_session(server.port)
+                eps = endpoints(sid)
+                lat, sizes = latency(server.port, eps, rounds, block)
+                thr = throughput(server.port, eps, windows, seconds, conc)
+            finally:
+                server.stop()
+        results[store] = summarise(eps, lat, thr, sizes)
+
     print()
     print(f"uvicorn on 127.0.0.1, keep-alive; latency over {rounds}×{block} requests per endpoint "
-          f"(one connection); throughput: {conc} client processes, {windows} windows × {seconds:g} s")
-    print(C.table(["endpoint", "p50", "p90", "p99", "req/s (1 conn)", f"req/s ({conc} conns)",
-                   "response bytes"], rows))
-    print(f"\n/step ÷ health: p50 {ratios['step_p50_over_health_p50']:.2f}×, "
-          f"p99 {ratios['step_p99_over_health_p99']:.2f}×, "
-          f"throughput {ratios['step_throughput_share']:.0%}")
-    print("Targets")
-    for name, ok in targets.items():
-        print(f"  {name}: {C.met(ok)}")
+          f"(one connection); throughput: {conc} client processes, {windows} windows × {seconds:g} s; "
+          "each store is its own server, /step and health interleaved on it")
+    rows = []
+    for store, r in results.items():
+        h, s = r["endpoints"]["health"], r["endpoints"]["step"]
+        rows += [[store, name, C.fmt_time(st["p50"]), C.fmt_time(st["p90"]), C.fmt_time(st["p99"]),
+                  f"{st['single_connection_rps']:,.0f}", f"{st['throughput_rps_median']:,.0f}",
+                  f"{st['response_bytes']:,}"] for name, st in
+                 (("GET /api/health", h), ("POST /step (2-2-1, {})", s))]
+    print(C.table(["store", "endpoint", "p50", "p90", "p99", "req/s (1 conn)",
+                   f"req/s ({conc} conns)", "response bytes"], rows))
+    for store, r in results.items():
+        q = r["ratios"]
+        print(f"\n{store}: /step ÷ health: p50 {q['step_p50_over_health_p50']:.2f}×, "
+              f"p99 {q['step_p99_over_health_p99']:.2f}×, throughput {q['step_throughput_share']:.0%}")
+        for name, ok in r["targets"].items():
+            print(f"  {name}: {C.met(ok)}")
+    default = results[DEFAULT_STORE]
     path = C.write_json(args.out, "api", {
         "benchmark": "api", "quick": args.quick, "environment": env,
         "command": C.command("api.py", blas_env=False),
         "setup": {"rounds": rounds, "block": block, "windows": windows, "window_seconds": seconds,
                   "concurrency": conc, "session": SESSION_SPEC},
-        "endpoints": stats, "ratios": ratios, "targets": targets})
+        # the default store (what `make serve` runs) at the top level, every store below
+        "endpoints": default["endpoints"], "ratios": default["ratios"],
+        "targets": default["targets"], "stores": results})
     print(f"\nwrote {path}")
     return 0
 

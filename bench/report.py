@@ -51,17 +51,23 @@ def main(argv=None) -> int:
     d = load(out, "api")
     if d:
         lines += [f"### API (`{d['command'].strip()}`)", "",
-                  "| endpoint | p50 | p90 | p99 | req/s, 1 connection | req/s, "
-                  f"{d['setup']['concurrency']} connections | response bytes |", "|---|---|---|---|---|---|---|"]
-        for k, label in (("health", "GET /api/health"), ("step", "POST /step (2-2-1, `{}`)")):
-            s = d["endpoints"][k]
-            lines.append(f"| {label} | {ms(s['p50'])} | {ms(s['p90'])} | {ms(s['p99'])} | "
-                         f"{s['single_connection_rps']:,.0f} | {s['throughput_rps_median']:,.0f} | "
-                         f"{s['response_bytes']:,} |")
-        r = d["ratios"]
-        lines += ["", f"/step ÷ health: p50 {r['step_p50_over_health_p50']:.2f}×, throughput "
-                  f"{r['step_throughput_share']:.0%}.", ""]
-        lines += [f"- {t}: **{C.met(ok)}**" for t, ok in d["targets"].items()] + [""]
+                  "| store | endpoint | p50 | p90 | p99 | req/s, 1 connection | req/s, "
+                  f"{d['setup']['concurrency']} connections | response bytes |",
+                  "|---|---|---|---|---|---|---|---|"]
+        stores = d.get("stores") or {"memory": d}
+        for store, r in stores.items():
+            for k, label in (("health", "GET /api/health"), ("step", "POST /step (2-2-1, `{}`)")):
+                s = r["endpoints"][k]
+                lines.append(f"| {store} | {label} | {ms(s['p50'])} | {ms(s['p90'])} | "
+                             f"{ms(s['p99'])} | {s['single_connection_rps']:,.0f} | "
+                             f"{s['throughput_rps_median']:,.0f} | {s['response_bytes']:,} |")
+        lines.append("")
+        for store, r in stores.items():
+            q = r["ratios"]
+            lines.append(f"- {store}: /step ÷ health: p50 {q['step_p50_over_health_p50']:.2f}×, "
+                         f"throughput {q['step_throughput_share']:.0%}; " + "; ".join(
+                             f"{t}: **{C.met(ok)}**" for t, ok in r["targets"].items()))
+        lines.append("")
     d = load(out, "scaling")
     if d:
         cols = [c for c in ("ours", "session", "floor", "torch") if c in d["by_units"][0]]
