@@ -1,6 +1,8 @@
 """Scaling benchmark: per-example SGD step time (full trace) against units per layer
-(2-h-1, h = 2…512, one hidden layer) and against depth (1…8 hidden layers of 16 units),
-ours beside the bare numpy loop and PyTorch (if installed), interleaved. Table + PNG.
+(2-h-1, h = 2…8192, one hidden layer) and against depth (1…8 hidden layers of 16 units),
+ours (compiled up to compiled.MAX_PARAMETERS, numpy above) and its numpy path beside the
+bare numpy loop and PyTorch (if installed), interleaved. Table + PNG. Where the two paths
+cross is where compiled.MAX_PARAMETERS belongs.
 
 Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/scaling.py
 """
@@ -11,7 +13,7 @@ import sys
 import _common as C
 import _impls as I
 from backprop_explorer import engine
-from backprop_explorer.engine import Architecture
+from backprop_explorer.engine import Architecture, compiled
 
 
 def measure(layers, n, reps, have_torch):
@@ -21,7 +23,7 @@ def measure(layers, n, reps, have_torch):
     X, Y = data.X, data.targets(1)
     xs, ys = list(X), list(Y)
     lr = 0.01
-    factories = {"ours": I.ours_step, "floor": I.floor_step}
+    factories = {"ours": I.ours_step, "ours-numpy": I.ours_numpy_step, "floor": I.floor_step}
     if have_torch:
         factories["torch"] = I.torch_step
     contenders = {k: (f(arch, weights, xs, ys, lr)[0], n) for k, f in factories.items()}
@@ -35,9 +37,10 @@ def main(argv=None) -> int:
     if args.quick:
         units, depths, n, reps = [2, 8], [1, 2], 10, 2
     else:
-        units, depths, n, reps = [2, 4, 8, 16, 32, 64, 128, 256, 512], list(range(1, 9)), 500, 11
+        units, depths, n, reps = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], \
+            list(range(1, 9)), 500, 11
 
-    cols = ["ours", "session", "floor"] + (["torch"] if have_torch else [])
+    cols = ["ours", "ours-numpy", "session", "floor"] + (["torch"] if have_torch else [])
     by_units, by_depth = [], []
     for h in units:
         layers = [2, h, 1]
@@ -83,7 +86,9 @@ def plot(by_units, by_depth, cols, png) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    labels = {"ours": "ours (engine.backward + sgd_update, full trace)",
+    labels = {"ours": "ours (engine.sgd_step, full trace; compiled up to "
+                      f"{compiled.MAX_PARAMETERS:,} parameters)",
+              "ours-numpy": "ours, numpy path (network.sgd_step)",
               "session": "Session.sgd_step (what /step runs)",
               "floor": "bare numpy loop", "torch": "PyTorch f64 autograd"}
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))

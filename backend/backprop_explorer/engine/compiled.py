@@ -6,8 +6,8 @@ Why: for a network as small as the lecture's 2-2-1, numpy's cost is all per call
 a microsecond each, some 30 calls a step) and PyTorch's is all per operator. The same
 loops compiled are a few microseconds for the whole step. network.py stays the reference
 and the implementation for everything else (batches, big networks); this module computes
-exactly its formulas, in its order, element by element, and `step` returns the same trace
-objects. tests/engine/test_compiled.py checks the two agree to rounding for every
+its formulas element by element (σ in an equivalent one-exp form) and `step` returns the
+same trace objects. tests/engine/test_compiled.py checks the two agree to rounding for every
 activation, loss and depth; bench/engine.py measures both.
 
 If a value anywhere in the step is not finite (overflow, divergence), `step` returns None
@@ -37,25 +37,20 @@ from .network import (
 )
 from .parameters import Parameters
 
-MAX_PARAMETERS = 5_000        # above this the numpy path is as fast (bench/scaling.py)
+MAX_PARAMETERS = 20_000       # about where numpy's path catches up (bench/scaling.py)
 
 _ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "linear": 4,
                      "softmax": 5}
 _LOSS_CODES = {"squared": 0, "cross_entropy": 1}
-_LN2 = math.log(2.0)
 _LEAKY = 0.01
 
 
 def _activate(code, s):
-    if code == 0:               # σ(s) = exp(−logaddexp(0, −s)), numpy's stable form
-        t = -s
-        if t == 0.0:
-            lae = _LN2
-        elif t > 0.0:
-            lae = t + math.log1p(math.exp(-t))
-        else:
-            lae = math.log1p(math.exp(t))
-        return math.exp(-lae)
+    if code == 0:               # σ(s), stable for any s with one exp (numpy's form, exp of
+        if s >= 0.0:            # −logaddexp(0, −s), takes three transcendentals)
+            return 1.0 / (1.0 + math.exp(-s))
+        e = math.exp(s)
+        return e / (1.0 + e)
     if code == 1:
         return math.tanh(s)
     if code == 2:
@@ -231,6 +226,7 @@ class _Spec:
     loss: int
     l2: float
     units: tuple[tuple[int, int], ...]      # (offset, n) of each layer's units
+    n_units: int                            # all layers' units (input excluded)
 
 
 _specs: dict[Architecture, _Spec] = {}
@@ -245,7 +241,7 @@ def _spec(arch: Architecture) -> _Spec:
             u += n
         spec = _Spec(np.array(arch.layers, dtype=np.int64),
                      np.array([_ACTIVATION_CODES[a] for a in arch.activations], dtype=np.int64),
-                     _LOSS_CODES[arch.loss], float(arch.l2), tuple(offsets))
+                     _LOSS_CODES[arch.loss], float(arch.l2), tuple(offsets), u)
         _specs[arch] = spec
     return spec
 
@@ -259,18 +255,19 @@ def step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
     """The compiled step, or None if any value is not finite (then use network.py)."""
     spec = _spec(arch)
     params = Parameters.pack(weights)
-    U = len(arch.layers) and spec.units[-1][0] + spec.units[-1][1]
-    P = arch.n_parameters
+    U, P = spec.n_units, arch.n_parameters
     out = np.empty(3 * U + P + 2)
     new = np.empty(P)
-    if not _compiled_kernel(spec.sizes, spec.acts, spec.loss, spec.l2, learning_rate,
+    # one signature only (contiguous float64 vectors, a float rate): no second compilation
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if not _compiled_kernel(spec.sizes, spec.acts, spec.loss, spec.l2, float(learning_rate),
                             params.flat, x, y, out, new):
         return None
     gradient = Parameters.view(out[3 * U:3 * U + P], arch.shapes)
     layers, grads = [], []
-    for (u, n), (_, db) in zip(spec.units, gradient):
-        layers.append(LayerForward(out[u:u + n], out[U + u:U + u + n]))
     for (u, n), (dW, db) in zip(spec.units, gradient):
+        layers.append(LayerForward(out[u:u + n], out[U + u:U + u + n]))
         grads.append(LayerGrads(out[2 * U + u:2 * U + u + n], db, dW, db))
     loss = float(out[3 * U + P])
     fwd = ForwardTrace(x, y, layers, loss)
