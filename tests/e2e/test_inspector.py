@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import httpx
 import pytest
 from shown_numbers import assert_shown
 from playwright.sync_api import Page, expect
@@ -26,11 +25,8 @@ SPEC = {
 
 
 @pytest.fixture
-def session_id(live_server: str) -> str:
-    response = httpx.post(f"{live_server}/api/sessions", json=SPEC, timeout=10)
-    assert response.status_code == 201, response.text
-    yield response.json()["id"]
-    httpx.delete(f"{live_server}/api/sessions/{response.json()['id']}", timeout=10)
+def session_id(new_session) -> str:
+    return new_session(SPEC)
 
 
 def test_inspector_shows_the_lecture_product_for_w22h(page: Page, live_server: str, session_id: str):

@@ -29,12 +29,8 @@ def close(a: float, b: float, what: str) -> None:
 
 
 @pytest.fixture
-def lecture_session(live_server: str):
-    response = httpx.post(f"{live_server}/api/sessions", json={"preset": "lecture"}, timeout=10)
-    assert response.status_code == 201, response.text
-    sid = response.json()["id"]
-    yield sid
-    httpx.delete(f"{live_server}/api/sessions/{sid}", timeout=10)
+def lecture_session(new_session) -> str:
+    return new_session({"preset": "lecture"})
 
 
 @pytest.fixture
@@ -253,29 +249,25 @@ def test_lecture_micro_step_keys_work_inside_a_scene(page: Page, live_server: st
     assert errors == [], errors
 
 
-def test_lecture_on_a_deeper_tanh_network_shows_the_general_form(page: Page, live_server: str, errors: list[str]):
-    spec = {"layers": [2, 3, 3, 1], "activations": ["tanh", "tanh", "linear"], "init": {"scheme": "xavier", "seed": 2},
-            "dataset": {"X": [[0.5, 0.9], [-0.3, 0.7]], "Y": [[1.0], [0.0]]}}
-    response = httpx.post(f"{live_server}/api/sessions", json=spec, timeout=10)
-    assert response.status_code == 201, response.text
-    sid = response.json()["id"]
-    try:
-        page.set_viewport_size({"width": 1280, "height": 720})
-        with page.expect_response(is_call(sid, "backward"), timeout=15000) as info:
-            page.goto(f"{live_server}/?session={sid}#lecture=hidden-w22")
-        trace = info.value.json()
-        lecture = page.get_by_test_id("lecture")
-        expect(lecture).to_have_attribute("data-scene", "hidden-w22")
-        expect(lecture).to_have_attribute("data-trace-kind", "backward")
-        notes = page.get_by_test_id("lecture-notes")
-        expect(notes).to_contain_text("not shaped like the lecture")
-        expect(page.get_by_test_id("lecture-title")).to_have_text("Hidden layer: a weight, factor by factor")
-        expect(notes).to_contain_text("tanh")
-        expect(notes).to_contain_text("1 − z²")
-        terms = page.get_by_test_id("lecture-equation").locator('[data-testid="lecture-term"]')
-        expect(terms).to_have_count(6)  # three w·δ terms: the sum over the units above
-        product = page.get_by_test_id("lecture-equation").locator('[data-testid="lecture-product"]')
-        close(float(product.get_attribute("data-value")), trace["grads"][0]["dL_dW"][1][1], "dL_dW of w_22^(1)")
-        assert errors == [], errors
-    finally:
-        httpx.delete(f"{live_server}/api/sessions/{sid}", timeout=10)
+def test_lecture_on_a_deeper_tanh_network_shows_the_general_form(page: Page, live_server: str, errors: list[str],
+                                                                 new_session):
+    sid = new_session({"layers": [2, 3, 3, 1], "activations": ["tanh", "tanh", "linear"],
+                       "init": {"scheme": "xavier", "seed": 2},
+                       "dataset": {"X": [[0.5, 0.9], [-0.3, 0.7]], "Y": [[1.0], [0.0]]}})
+    page.set_viewport_size({"width": 1280, "height": 720})
+    with page.expect_response(is_call(sid, "backward"), timeout=15000) as info:
+        page.goto(f"{live_server}/?session={sid}#lecture=hidden-w22")
+    trace = info.value.json()
+    lecture = page.get_by_test_id("lecture")
+    expect(lecture).to_have_attribute("data-scene", "hidden-w22")
+    expect(lecture).to_have_attribute("data-trace-kind", "backward")
+    notes = page.get_by_test_id("lecture-notes")
+    expect(notes).to_contain_text("not shaped like the lecture")
+    expect(page.get_by_test_id("lecture-title")).to_have_text("Hidden layer: a weight, factor by factor")
+    expect(notes).to_contain_text("tanh")
+    expect(notes).to_contain_text("1 − z²")
+    terms = page.get_by_test_id("lecture-equation").locator('[data-testid="lecture-term"]')
+    expect(terms).to_have_count(6)  # three w·δ terms: the sum over the units above
+    product = page.get_by_test_id("lecture-equation").locator('[data-testid="lecture-product"]')
+    close(float(product.get_attribute("data-value")), trace["grads"][0]["dL_dW"][1][1], "dL_dW of w_22^(1)")
+    assert errors == [], errors
