@@ -141,11 +141,12 @@ export function mountNetwork(container) {
     svg.style.setProperty('--font', `${font}px`);
 
     const gEdges = el('g', { class: 'edges' });
+    const gFlows = el('g', { class: 'flows' });
     const gEdgeLabels = el('g', { class: 'edge-labels' });
     const gUnits = el('g', { class: 'units' });
     const gVals = el('g', { class: 'unit-values' });
     const gTop = el('g', { class: 'top' });
-    svg.append(gEdges, gEdgeLabels, gUnits, gVals, gTop);
+    svg.append(gEdges, gFlows, gEdgeLabels, gUnits, gVals, gTop);
 
     const n = sizes.length - 1;
     const r = layout.radius;
@@ -178,22 +179,11 @@ export function mountNetwork(container) {
     }
     const spots = denseEdges ? new Map() : placeLabels(layout.edges, labelSize, obstacles, box);
 
-    const edges = new Map();
-    for (const e of layout.edges) {
-      const id = `${e.layer}-${e.from}-${e.to}`;
-      const label = weightLabel(sizes, e.layer, e.from, e.to);
-      const halo = el('line', { class: 'edge-halo', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
-      const line = el('line', { class: 'edge-line', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
-      const flow = el('line', { class: 'edge-flow', x1: e.x2, y1: e.y2, x2: e.x1, y2: e.y1 });
-      const hit = el('line', { class: 'edge-hit', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
-      const title = el('title');
-      const group = el('g', {
-        class: `edge${e.from === 0 ? ' bias-edge' : ''}`, 'data-testid': `edge-${id}`,
-        'data-layer': e.layer, 'data-from': e.from, 'data-to': e.to, 'data-label': labelUnicode(label),
-      }, title, halo, line, flow, hit);
-      gEdges.append(group);
-
-      const p = spots.get(e) ?? pointOnEdge(e, 0.5);
+    // Dense nets show an edge's label (and a unit's values box) only while it is
+    // hovered or selected: those nodes are made when first needed, not for
+    // every edge up front (6 × 16 units would be 20 000 hidden nodes).
+    const makeLabel = (ref) => {
+      const { label, p } = ref;
       const line1 = el('text', { class: 'edge-text', x: p.x, y: p.y - 2 });
       const reset = appendLabel(line1, label, edgeFont);
       const eq = el('tspan', { dy: reset.toFixed(2), class: 'op' }, ' = ');
@@ -202,41 +192,118 @@ export function mountNetwork(container) {
       const afterSpan = valueSpan('w_after');
       line1.append(eq, wSpan, arrow, afterSpan);
       const line2 = el('text', { class: 'edge-text line2', x: p.x, y: p.y + 1.2 * edgeFont });
-      const gradName = el('tspan', { class: 'op' }, '∂L/∂w = ');
       const gradSpan = valueSpan('dL_dW');
-      line2.append(gradName, gradSpan);
+      line2.append(el('tspan', { class: 'op' }, '∂L/∂w = '), gradSpan);
       const line3 = el('text', { class: 'edge-text line3', x: p.x, y: p.y + 1.2 * edgeFont });
       const arithmetic = el('tspan', { 'data-role': 'arithmetic' });
       line3.append(arithmetic);
       const bg = el('rect', { class: 'edge-label-bg', rx: 4 });
       const labelGroup = el('g', {
-        class: `edge-label${denseEdges ? ' dense' : ''}`,
-        'data-testid': `edge-${id}-label`,
+        class: `edge-label${ref.dense ? ' dense' : ''}`,
+        'data-testid': `edge-${ref.id}-label`,
       }, bg, line1, line2, line3);
       gEdgeLabels.append(labelGroup);
-      const onClick = (ev) => { ev.stopPropagation(); select({ kind: 'weight', layer: e.layer, from: e.from, to: e.to }); };
-      group.addEventListener('click', onClick);
-      labelGroup.addEventListener('click', onClick);
-      const dense = denseEdges;
+      labelGroup.addEventListener('click', ref.onClick);
+      labelGroup.addEventListener('pointerenter', ref.hotHandler(true));
+      labelGroup.addEventListener('pointerleave', ref.hotHandler(false));
+      Object.assign(ref, { labelGroup, bg, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, eq, texts: [line1, line2, line3], labelClass: {} });
+      if (ref.hot) labelGroup.classList.add('hot');
+      applyLabelClasses(ref);
+    };
+
+    const edges = new Map();
+    for (const e of layout.edges) {
+      const id = `${e.layer}-${e.from}-${e.to}`;
+      const label = weightLabel(sizes, e.layer, e.from, e.to);
+      const halo = el('line', { class: 'edge-halo', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
+      const line = el('line', { class: 'edge-line', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
+      const hit = el('line', { class: 'edge-hit', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
+      const title = el('title');
+      const group = el('g', {
+        class: `edge${e.from === 0 ? ' bias-edge' : ''}`, 'data-testid': `edge-${id}`,
+        'data-layer': e.layer, 'data-from': e.from, 'data-to': e.to, 'data-label': labelUnicode(label),
+      }, title, halo, line, hit);
+      gEdges.append(group);
+      // The reused δ flowing down this edge: in a group of its own above all
+      // edges (a layer of its own on dense nets), so showing it repaints no edge.
+      const flow = el('line', { class: 'edge-flow', x1: e.x2, y1: e.y2, x2: e.x1, y2: e.y1 });
+      gFlows.append(flow);
       const ref = {
-        e, id, group, labelGroup, line, halo, title, bg, p, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, label, eq, line1, dense,
-        texts: [line1, line2, line3], attrs: {}, groupClass: {}, labelClass: {}, width: null, hot: false, v: null, painted: null,
+        e, id, group, line, halo, title, flow, label, dense: denseEdges, p: spots.get(e) ?? pointOnEdge(e, 0.5),
+        labelGroup: null, texts: null, attrs: {}, groupClass: {}, labelClass: {}, flowClass: {},
+        flags: { selected: false, 'on-path': false, fresh: false },
+        width: null, hot: false, ctx: null, painted: null,
       };
+      ref.onClick = (ev) => { ev.stopPropagation(); select({ kind: 'weight', layer: e.layer, from: e.from, to: e.to }); };
       const hot = (on) => () => {
         ref.hot = on;
-        labelGroup.classList.toggle('hot', on);
+        if (on && !ref.labelGroup) makeLabel(ref);
+        ref.labelGroup.classList.toggle('hot', on);
         group.classList.toggle('hot', on);
-        if (on && dense) {
+        if (on && ref.dense) {
           paintEdge(ref); // hidden labels are filled in when they are shown
-          fitBox(bg, ref.texts, 5);
+          fitBox(ref.bg, ref.texts, 5);
         }
       };
+      ref.hotHandler = hot;
+      ref.makeLabel = () => makeLabel(ref);
+      group.addEventListener('click', ref.onClick);
       group.addEventListener('pointerenter', hot(true));
       group.addEventListener('pointerleave', hot(false));
-      labelGroup.addEventListener('pointerenter', hot(true));
-      labelGroup.addEventListener('pointerleave', hot(false));
       edges.set(id, ref);
+      if (!denseEdges) makeLabel(ref);
     }
+
+    const makeVals = (ref) => {
+      const { u, label } = ref;
+      // Values box below the unit: one text line per quantity.
+      const x0 = u.x;
+      let y = u.y + r + 4 + font;
+      const lines = {};
+      const mk = (role, name, labelFor) => {
+        const t = el('text', { class: `val-line val-${role}`, x: x0, y });
+        if (labelFor) {
+          t.append(el('tspan', { class: 'op' }, name[0]));
+          const reset = appendLabel(t, labelFor, font);
+          t.append(el('tspan', { class: 'op', dy: reset.toFixed(2) }, name[1]));
+        } else {
+          t.append(el('tspan', { class: 'op' }, name));
+        }
+        const span = valueSpan(role);
+        t.append(span);
+        y += lineH;
+        lines[role] = { text: t, span };
+        return t;
+      };
+      const vals = el('g', { class: `unit-vals${ref.dense ? ' dense' : ''}`, 'data-testid': `unit-${ref.id}-values` });
+      const bg = el('rect', { class: 'val-bg', rx: 5 });
+      vals.append(bg);
+      if (u.layer === 0) {
+        vals.append(mk('a', ['', ' = '], label));
+      } else {
+        vals.append(mk('s', 's = '));
+        vals.append(mk('a', ['', ' = '], label));
+        vals.append(mk('dlda', ['∂L/∂', ' = '], label));
+        y += 3;
+        const cacheBox = el('rect', { class: 'cache-box', rx: 5 });
+        vals.append(cacheBox);
+        const deltaText = mk('delta', 'δ = ');
+        const badge = el('tspan', { class: 'cache-badge', dx: '6' }, 'cache');
+        deltaText.append(badge);
+        vals.append(deltaText);
+        lines.delta.cacheBox = cacheBox;
+        lines.delta.badge = badge;
+      }
+      gVals.append(vals);
+      vals.addEventListener('click', ref.onClick);
+      Object.assign(ref, {
+        vals, bg, lines, valsClass: {},
+        roles: Object.keys(lines),
+        bgTexts: Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')),
+      });
+      if (ref.hot) vals.classList.add('hot');
+      applyValsClasses(ref);
+    };
 
     const units = new Map();
     for (const layer of layout.layers) {
@@ -264,71 +331,29 @@ export function mountNetwork(container) {
         const group = el('g', { class: `unit ${kind}`, 'data-testid': `unit-${id}`, 'data-label': labelUnicode(label) },
           el('title', {}, `${labelUnicode(label)} (${kind})`), circle, text);
         gUnits.append(group);
-
-        // Values box below the unit: one text line per quantity.
-        const x0 = u.x;
-        let y = u.y + r + 4 + font;
-        const lines = {};
-        const mk = (role, name, labelFor) => {
-          const t = el('text', { class: `val-line val-${role}`, x: x0, y });
-          if (labelFor) {
-            const pre = name[0];
-            t.append(el('tspan', { class: 'op' }, pre));
-            const reset = appendLabel(t, labelFor, font);
-            t.append(el('tspan', { class: 'op', dy: reset.toFixed(2) }, name[1]));
-          } else {
-            t.append(el('tspan', { class: 'op' }, name));
-          }
-          const span = valueSpan(role);
-          t.append(span);
-          y += lineH;
-          lines[role] = { text: t, span };
-          return t;
-        };
-        const vals = el('g', { class: `unit-vals${denseUnits ? ' dense' : ''}`, 'data-testid': `unit-${id}-values` });
-        const bg = el('rect', { class: 'val-bg', rx: 5 });
-        vals.append(bg);
-        if (u.layer === 0) {
-          vals.append(mk('a', ['', ' = '], label));
-        } else {
-          vals.append(mk('s', 's = '));
-          vals.append(mk('a', ['', ' = '], label));
-          vals.append(mk('dlda', ['∂L/∂', ' = '], label));
-          y += 3;
-          const cacheY = y;
-          const cacheBox = el('rect', { class: 'cache-box', rx: 5 });
-          vals.append(cacheBox);
-          const deltaText = mk('delta', 'δ = ');
-          const badge = el('tspan', { class: 'cache-badge', dx: '6' }, 'cache');
-          deltaText.append(badge);
-          vals.append(deltaText);
-          lines.delta.cacheBox = cacheBox;
-          lines.delta.badge = badge;
-          y += 4;
-          void cacheY;
-        }
-        gVals.append(vals);
-        const onClick = (ev) => { ev.stopPropagation(); select({ kind: 'unit', layer: u.layer, unit: u.unit }); };
-        group.addEventListener('click', onClick);
-        vals.addEventListener('click', onClick);
         const ref = {
-          u, id, group, vals, bg, lines, label, top: u.y + r + 4, dense: denseUnits,
-          roles: Object.keys(lines), bgTexts: Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')),
-          attrs: {}, groupClass: {}, valsClass: {}, hot: false, v: null, painted: null,
+          u, id, group, vals: null, label, top: u.y + r + 4, dense: denseUnits,
+          attrs: {}, groupClass: {}, valsClass: {}, flags: { reused: false, fresh: false, selected: false, 'on-path': false },
+          hot: false, v: null, painted: null,
         };
+        ref.onClick = (ev) => { ev.stopPropagation(); select({ kind: 'unit', layer: u.layer, unit: u.unit }); };
         const hot = (on) => () => {
           ref.hot = on;
-          vals.classList.toggle('hot', on);
+          if (on && !ref.vals) makeVals(ref);
+          ref.vals.classList.toggle('hot', on);
           group.classList.toggle('hot', on);
           if (on && denseUnits) {
             paintUnit(ref); // hidden values are filled in when they are shown
-            fitBox(bg, ref.bgTexts, 5);
-            if (lines.delta) fitBox(lines.delta.cacheBox, [lines.delta.text], 4);
+            fitBox(ref.bg, ref.bgTexts, 5);
+            if (ref.lines.delta) fitBox(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
           }
         };
+        ref.makeVals = () => makeVals(ref);
+        group.addEventListener('click', ref.onClick);
         group.addEventListener('pointerenter', hot(true));
         group.addEventListener('pointerleave', hot(false));
         units.set(id, ref);
+        if (!denseUnits) makeVals(ref);
       }
     }
 
@@ -344,13 +369,63 @@ export function mountNetwork(container) {
     const loss = el('g', { class: 'loss', 'data-testid': 'loss' }, lossBg, lossText, targetText);
     gTop.append(loss);
     svg.addEventListener('click', () => select(null));
+    const lossSpan = lossText.querySelector('[data-role=loss]');
+    const targetSpan = targetText.querySelector('[data-role=target]');
+
+    // The loss box changes width with its numbers on nearly every step. Its
+    // lines' fonts and vertical extent are read here, once; on an update the
+    // widths come from the fonts (lossBox()), not from a layout of the page.
+    lossSpan.textContent = '0.5';
+    targetSpan.textContent = '1';
+    const lineBoxes = [lossText.getBBox(), targetText.getBBox()];
+    const fontOf = (node) => {
+      // (not style.font: that shorthand is empty when font-variant-numeric is set)
+      const st = getComputedStyle(node);
+      return `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+    };
+    const lossGeometry = {
+      x0: Math.min(...lineBoxes.map((b) => b.x)),
+      y0: Math.min(...lineBoxes.map((b) => b.y)),
+      y1: Math.max(...lineBoxes.map((b) => b.y + b.height)),
+      lines: [[lossText, [fontOf(lossText.firstChild), fontOf(lossSpan)]],
+        [targetText, [fontOf(targetText.firstChild), fontOf(targetSpan)]]],
+    };
+    lossSpan.textContent = '';
+    targetSpan.textContent = '';
 
     built = {
       key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
-      lossSpan: lossText.querySelector('[data-role=loss]'), targetSpan: targetText.querySelector('[data-role=target]'),
-      lossAttrs: {}, svgData: {}, dense: denseEdges,
+      lossSpan, targetSpan, lossGeometry,
+      lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
     };
+  }
+
+  // Width of a text in a CSS font, from a canvas (no layout); cached.
+  const measureContext = document.createElement('canvas').getContext('2d');
+  const widths = new Map();
+  function textWidth(font, text) {
+    const key = `${font}|${text}`;
+    let w = widths.get(key);
+    if (w === undefined) {
+      measureContext.font = font;
+      w = measureContext.measureText(text).width;
+      if (widths.size > 5000) widths.clear();
+      widths.set(key, w);
+    }
+    return w;
+  }
+
+  // The loss box around its two lines (each line: its spans, each in its font).
+  function lossBox() {
+    const g = built.lossGeometry;
+    let w = 0;
+    for (const [text, fonts] of g.lines) {
+      let lineWidth = 0;
+      [...text.children].forEach((span, i) => { lineWidth += textWidth(fonts[i], span.textContent); });
+      w = Math.max(w, lineWidth);
+    }
+    return { x0: g.x0, y0: g.y0, x1: g.x0 + w, y1: g.y1 };
   }
 
   function render() {
@@ -390,7 +465,9 @@ export function mountNetwork(container) {
   }
 
   // Size a background rect to its texts. Measuring forces a layout, so update()
-  // queues these and measures them all after its writes (see flushFits).
+  // queues these and measures them all after its writes (see flushFits); and a
+  // box is measured again only when its texts changed shape: digits are
+  // tabular (equally wide), so "0.1235" → "0.4521" needs no new measurement.
   function measure(texts) {
     let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
     for (const t of texts) {
@@ -400,6 +477,18 @@ export function mountNetwork(container) {
       x0 = Math.min(x0, b.x); y0 = Math.min(y0, b.y); x1 = Math.max(x1, b.x + b.width); y1 = Math.max(y1, b.y + b.height);
     }
     return x0 === Infinity ? null : { x0, y0, x1, y1 };
+  }
+
+  const fitted = new WeakMap(); // rect → the shape of the texts it was last sized to
+  const hidden = (node) => shown.get(node) === false || node.getAttribute('display') === 'none';
+  function shapeOf(texts) {
+    let key = '';
+    for (const t of texts) {
+      if (hidden(t)) key += '∅';
+      else for (const part of t.childNodes) key += part.nodeType === 1 && hidden(part) ? '∅' : part.textContent.replace(/[0-9]/g, '0');
+      key += '|';
+    }
+    return key;
   }
 
   function applyFit(rect, box, pad) {
@@ -415,14 +504,21 @@ export function mountNetwork(container) {
   }
 
   function fitBox(rect, texts, pad = 4) {
+    const shape = shapeOf(texts);
+    if (fitted.get(rect) === shape) return;
+    fitted.set(rect, shape);
     applyFit(rect, measure(texts), pad);
   }
 
   let pendingFits = [];
   function queueFit(rect, texts, pad = 4) {
+    const shape = shapeOf(texts);
+    if (fitted.get(rect) === shape) return;
+    fitted.set(rect, shape);
     pendingFits.push([rect, texts, pad]);
   }
   function flushFits() {
+    if (!pendingFits.length) return;
     const boxes = pendingFits.map(([, texts]) => measure(texts));   // reads
     pendingFits.forEach(([rect, , pad], i) => applyFit(rect, boxes[i], pad)); // writes
     pendingFits = [];
@@ -436,30 +532,80 @@ export function mountNetwork(container) {
     else node.setAttribute('display', 'none');
   }
 
-  // An edge's label from the values update() worked out (ref.v). Labels of
-  // dense nets are hidden unless hovered or selected: those are filled in
-  // when they are shown, not on every update.
+  // The line thickness for |w|, in steps of 0.1 px: finer steps are not seen,
+  // and a step that moves a weight a little then leaves its edge as it was
+  // (no repaint of a line that looks the same).
+  function edgeWidth(value, maxAbs) {
+    const w = 0.8 + built.maxEdgeWidth * Math.min(1, Math.abs(value) / maxAbs);
+    return (Math.round(w * 10) / 10).toFixed(1);
+  }
+
+  // Classes of an edge's label (and a unit's values box), which dense nets
+  // make only when first shown: kept in ref.flags, applied when they exist.
+  function applyLabelClasses(ref) {
+    if (!ref.labelGroup) return;
+    for (const name of ['selected', 'on-path', 'fresh']) setClass(ref.labelClass, ref.labelGroup, name, ref.flags[name]);
+  }
+
+  function applyValsClasses(ref) {
+    if (!ref.vals) return;
+    for (const name of ['reused', 'fresh', 'selected', 'on-path']) setClass(ref.valsClass, ref.vals, name, ref.flags[name]);
+  }
+
+  // An edge's label and its data-w / data-dl-dw / data-w-after attributes, from
+  // what update() saw last (ref.ctx). Labels of dense nets are hidden unless
+  // hovered or selected: those are filled in when they are shown, not on every
+  // update, and their data attributes are there only while they are shown.
+  function edgeValues(ref) {
+    const c = ref.ctx;
+    const { e } = ref;
+    let before = weightAt(c.weights, e.layer, e.from, e.to);
+    let after = null;
+    if (c.kind === 'step') [before, after] = beforeAfter(c.data.update, e.layer, e.from, e.to);
+    const grad = c.kind === 'backward' || c.kind === 'step' ? gradAt(c.data.grads, e.layer, e.from, e.to) : null;
+    return {
+      before, grad, after, gradVisible: c.seen.backward.has(e.layer), updateVisible: c.seen.update, learningRate: c.learningRate,
+    };
+  }
+
   function paintEdge(ref) {
-    const v = ref.v;
-    if (!v || ref.painted === v) return;
-    ref.painted = v;
-    setText(ref.wSpan, v.wText);
-    setText(ref.gradSpan, v.gText);
-    setText(ref.afterSpan, v.aText);
+    if (!ref.ctx || ref.painted === ref.ctx) return;
+    ref.painted = ref.ctx;
+    const v = edgeValues(ref);
+    const wText = valueText(v.before, true);
+    const gText = valueText(v.grad, v.gradVisible);
+    const aText = valueText(v.after, v.updateVisible);
+    setAttr(ref.attrs, ref.group, 'data-w', wText);
+    setAttr(ref.attrs, ref.group, 'data-dl-dw', gText);
+    setAttr(ref.attrs, ref.group, 'data-w-after', aText);
+    if (!ref.labelGroup) return;
+    setText(ref.wSpan, wText);
+    setText(ref.gradSpan, gText);
+    setText(ref.afterSpan, aText);
     show(ref.arrow, v.updateVisible);
     show(ref.line2, v.gradVisible && !v.updateVisible);
     show(ref.line3, v.updateVisible);
     if (v.updateVisible) {
-      setText(ref.arithmetic, `= ${v.wText} − ${formatNumber(v.learningRate)}·${v.gText.startsWith('−') ? `(${v.gText})` : v.gText}`);
+      setText(ref.arithmetic, `= ${wText} − ${formatNumber(v.learningRate)}·${gText.startsWith('−') ? `(${gText})` : gText}`);
     }
     setText(ref.eq, v.updateVisible ? ': ' : ' = ');
-    setText(ref.title, `${labelUnicode(ref.label)} = ${v.wText}${v.gText ? `, ∂L/∂w = ${v.gText}` : ''}${v.aText ? `, new ${v.aText}` : ''}`);
+    setText(ref.title, `${labelUnicode(ref.label)} = ${wText}${gText ? `, ∂L/∂w = ${gText}` : ''}${aText ? `, new ${aText}` : ''}`);
+  }
+
+  function unpaintEdge(ref) {
+    ref.painted = null;
+    for (const name of ['data-w', 'data-dl-dw', 'data-w-after']) {
+      if (ref.attrs[name] !== undefined) {
+        ref.group.removeAttribute(name);
+        delete ref.attrs[name];
+      }
+    }
   }
 
   // A unit's values box (same rule as the edge labels for dense nets).
   function paintUnit(ref) {
     const v = ref.v;
-    if (!v || ref.painted === v) return;
+    if (!v || ref.painted === v || !ref.vals) return;
     ref.painted = v;
     const { lines } = ref;
     for (const role of ref.roles) {
@@ -483,34 +629,31 @@ export function mountNetwork(container) {
     setAttr(built.svgData, svg, 'data-phase', current ? current.id : 'none');
     setAttr(built.svgData, svg, 'data-trace-kind', kind ?? 'none');
 
-    // Weight scale for thickness.
+    // Weight scale for thickness: the largest |w|, rounded up to a step of
+    // 2^(1/4) (19 %), so that it stays put while the largest weight moves a
+    // little, instead of every edge's thickness changing with it.
     let maxAbs = 1e-12;
     const weightsNow = session.weights;
     for (const w of weightsNow) {
       for (const row of w.W) for (const v of row) maxAbs = Math.max(maxAbs, Math.abs(v));
       for (const v of w.b) maxAbs = Math.max(maxAbs, Math.abs(v));
     }
+    maxAbs = 2 ** (Math.ceil(4 * Math.log2(maxAbs) - 1e-9) / 4);
 
     const path = pathOf(selection, built.sizes);
-    const learningRate = data?.learning_rate;
     const updateVisible = seen.update;
+    const freshEdges = !!current && (current.kind === 'update' || current.kind === 'backward');
+    // what an edge's label needs, shared by all edges of this update (a
+    // label is worked out from it when it is painted: see edgeValues)
+    const ctx = { kind, data, weights: weightsNow, seen, learningRate: data?.learning_rate };
+    // the weights each edge is drawn with: after the update once it is shown
+    const drawn = kind === 'step' ? data.update.map((u) => (updateVisible
+      ? { W: u.W_after, b: u.b_after } : { W: u.W_before, b: u.b_before })) : weightsNow;
 
     for (const ref of built.edges.values()) {
       const { e, id } = ref;
-      let before = weightAt(weightsNow, e.layer, e.from, e.to);
-      let after = null;
-      if (kind === 'step') [before, after] = beforeAfter(data.update, e.layer, e.from, e.to);
-      const grad = kind === 'backward' || kind === 'step' ? gradAt(data.grads, e.layer, e.from, e.to) : null;
-      const gradVisible = seen.backward.has(e.layer);
-      const wText = valueText(before, true);
-      const gText = valueText(grad, gradVisible);
-      const aText = valueText(after, updateVisible);
-      setAttr(ref.attrs, ref.group, 'data-w', wText);
-      setAttr(ref.attrs, ref.group, 'data-dl-dw', gText);
-      setAttr(ref.attrs, ref.group, 'data-w-after', aText);
-      const shownValue = (updateVisible ? after : before) ?? 0;
-      const mag = Math.abs(shownValue) / maxAbs;
-      const width = (0.8 + built.maxEdgeWidth * Math.min(1, mag)).toFixed(2);
+      const shownValue = weightAt(drawn, e.layer, e.from, e.to) ?? 0;
+      const width = edgeWidth(shownValue, maxAbs);
       if (ref.width !== width) {
         ref.width = width;
         ref.line.setAttribute('stroke-width', width);
@@ -520,19 +663,24 @@ export function mountNetwork(container) {
       const isSel = selection?.kind === 'weight' && selection.layer === e.layer && selection.from === e.from && selection.to === e.to;
       const onPath = !!path && path.edges.has(id);
       setClass(ref.groupClass, ref.group, 'selected', isSel);
-      setClass(ref.labelClass, ref.labelGroup, 'selected', isSel);
       setClass(ref.groupClass, ref.group, 'on-path', onPath);
-      setClass(ref.labelClass, ref.labelGroup, 'on-path', onPath);
-      const fresh = !!current && ((current.kind === 'backward' && current.layer === e.layer) || current.kind === 'update');
-      setClass(ref.labelClass, ref.labelGroup, 'fresh', fresh);
-      setClass(ref.groupClass, ref.group, 'reuse', seen.reuse === e.layer && e.from !== 0);
-      ref.v = { wText, gText, aText, gradVisible, updateVisible, learningRate };
+      const reuse = seen.reuse === e.layer && e.from !== 0;
+      setClass(ref.groupClass, ref.group, 'reuse', reuse);
+      setClass(ref.flowClass, ref.flow, 'on', reuse);
+      ref.flags.selected = isSel;
+      ref.flags['on-path'] = onPath;
+      ref.flags.fresh = freshEdges && (current.kind === 'update' || current.layer === e.layer);
+      applyLabelClasses(ref);
+      ref.ctx = ctx;
       if (!ref.dense || isSel || ref.hot) {
+        if (!ref.labelGroup) ref.makeLabel();
         paintEdge(ref);
         queueFit(ref.bg, ref.texts, 5);
+      } else if (ref.painted) {
+        unpaintEdge(ref);
       }
     }
-    svg.classList.toggle('has-selection', !!path);
+    setClass(built.svgClass, svg, 'has-selection', !!path);
 
     for (const ref of built.units.values()) {
       const { u, id } = ref;
@@ -559,23 +707,25 @@ export function mountNetwork(container) {
         setAttr(ref.attrs, ref.group, 'data-dlda', text.dlda);
         setAttr(ref.attrs, ref.group, 'data-delta', text.delta);
         v = { text, visible: { s: fv, a: fv, dlda: bv, delta: bv } };
-        setClass(ref.valsClass, ref.vals, 'reused', seen.reuse === l);
         const fresh = !!current && current.layer === l && (current.kind === 'forward' || current.kind === 'backward');
-        setClass(ref.valsClass, ref.vals, 'fresh', fresh);
+        ref.flags.reused = seen.reuse === l;
+        ref.flags.fresh = fresh;
         setClass(ref.groupClass, ref.group, 'active', fresh);
       }
       ref.v = v;
       const isSel = isSelUnit(selection, u);
+      const onPath = !!path && path.units.has(id);
+      ref.flags.selected = isSel;
+      ref.flags['on-path'] = onPath;
+      setClass(ref.groupClass, ref.group, 'selected', isSel);
+      setClass(ref.groupClass, ref.group, 'on-path', onPath);
       if (!ref.dense || isSel || ref.hot) {
+        if (!ref.vals) ref.makeVals();
         paintUnit(ref);
         if (ref.lines.delta && v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
         queueFit(ref.bg, ref.bgTexts, 5);
       }
-      const onPath = !!path && path.units.has(id);
-      setClass(ref.groupClass, ref.group, 'selected', isSel);
-      setClass(ref.valsClass, ref.vals, 'selected', isSel);
-      setClass(ref.groupClass, ref.group, 'on-path', onPath);
-      setClass(ref.valsClass, ref.vals, 'on-path', onPath);
+      applyValsClasses(ref);
     }
 
     // Loss and target.
@@ -588,8 +738,14 @@ export function mountNetwork(container) {
     setText(built.targetSpan, targetText);
     setAttr(built.lossAttrs, built.loss, 'data-target', targetText);
     show(built.loss, !!lossText);
-    built.loss.classList.toggle('fresh', current?.kind === 'loss');
-    if (lossText) queueFit(built.lossBg, [built.lossText, built.targetText], 8);
+    setClass(built.lossClass, built.loss, 'fresh', current?.kind === 'loss');
+    if (lossText) {
+      const shape = shapeOf([built.lossText, built.targetText]);
+      if (fitted.get(built.lossBg) !== shape) {
+        fitted.set(built.lossBg, shape);
+        applyFit(built.lossBg, lossBox(), 8);
+      }
+    }
     flushFits();
   }
 
