@@ -6,7 +6,7 @@
 // the per-update losses of /train) against the step, with the mean loss of each epoch drawn as
 // a step line on top. Linear or log y axis (toggle). Thousands of points stay fast: the per-step
 // line is reduced to the min and max of each pixel column before drawing (spikes survive).
-// Redraws at most once per animation frame.
+// Redraws once per burst of changes (in a microtask after a step, once a frame while training).
 //
 // Pure helpers (exported for tests): niceTicks(lo, hi, count), downsample(points, buckets),
 // epochMeans(history).
@@ -111,34 +111,43 @@ export function mountLossChart(container) {
   });
   container.replaceChildren(bar, chart);
 
+  // One draw per burst of changes. After a step: in a microtask, still in the
+  // task that changed the history, so it is painted in the same frame as the
+  // network view. While training: in the next animation frame, which leaves
+  // the page free to send the next /train first (and draws once a frame).
   let drawn = null;
-  let frame = 0;
+  let queued = false;
   const schedule = () => {
-    if (frame) return;
-    const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f) => setTimeout(f, 16);
-    frame = raf(() => {
-      frame = 0;
+    if (queued) return;
+    queued = true;
+    const run = () => {
+      queued = false;
       draw();
-    });
+    };
+    if (getState().training && typeof requestAnimationFrame === 'function') requestAnimationFrame(run);
+    else queueMicrotask(run);
   };
   toggle.addEventListener('change', () => {
     drawn = null;
     schedule();
   });
 
-  // drawn at the container's own pixel size, so text stays at its real size
+  // drawn at the container's own pixel size, so text stays at its real size.
+  // The size is read when the observer reports it (layout is clean then):
+  // reading it in draw() would force a layout of the page on every update.
   let width = 0;
+  let boxWidth = 0;
   const resize = typeof ResizeObserver === 'function'
     ? new ResizeObserver(() => {
-      const w = Math.round(container.clientWidth);
-      if (w && w !== width) { drawn = null; schedule(); }
+      boxWidth = Math.round(container.clientWidth);
+      if (boxWidth && boxWidth !== width) { drawn = null; schedule(); }
     })
     : null;
   if (resize) resize.observe(container);
 
   function draw() {
     const history = getState().lossHistory || [];
-    const w = Math.round(container.clientWidth) || 480;
+    const w = (resize ? boxWidth : Math.round(container.clientWidth)) || 480;
     if (history === drawn && w === width) return;
     drawn = history;
     width = w;

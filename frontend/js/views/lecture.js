@@ -365,7 +365,12 @@ function setup(container, scenes) {
   let highlight = null;
   let overlayFrame = null;
 
+  let overlaid = false; // whether the network view carries any lec-* class
+
   function clearOverlay() {
+    overlayWatch.disconnect();
+    if (!overlaid) return;
+    overlaid = false;
     const box = networkBox();
     if (!box) return;
     for (const node of box.querySelectorAll('.lec-hl, .lec-cached')) node.classList.remove('lec-hl', 'lec-cached');
@@ -376,6 +381,9 @@ function setup(container, scenes) {
     overlayFrame = null;
     const box = networkBox();
     if (!box) return;
+    // lecture closed and nothing drawn: nothing to search the network for
+    if (!(lectureState().on && highlight) && !overlaid) return;
+    overlaid = !!(lectureState().on && highlight);
     const svg = box.querySelector('svg');
     const want = new Map(); // element → classes
     const add = (testid, cls) => {
@@ -407,11 +415,14 @@ function setup(container, scenes) {
     if (svg) svg.classList.toggle('lec-focus', !!(lectureState().on && highlight));
   }
 
+  // the network view makes nodes (a rebuild, a label shown for the first time):
+  // they get the highlight too. Watched only while the lecture is open.
+  const overlayWatch = new MutationObserver(() => scheduleOverlay());
   function scheduleOverlay() {
+    const box = networkBox();
+    if (box && lectureState().on) overlayWatch.observe(box, { childList: true, subtree: true });
     if (overlayFrame === null) overlayFrame = requestAnimationFrame(applyOverlay);
   }
-  const observed = networkBox();
-  if (observed) new MutationObserver(scheduleOverlay).observe(observed, { childList: true, subtree: true });
 
   // ------------------------------------------------------------ render
   function fitEquation() {
@@ -430,8 +441,11 @@ function setup(container, scenes) {
   function render(s) {
     const lec = lectureState();
     document.body.classList.toggle('lecture', !!lec.on);
-    container.hidden = !lec.on;
-    document.getElementById('btn-lecture-mode')?.setAttribute('aria-pressed', String(!!lec.on));
+    // written only when they change: a write, even of the same value, is a
+    // style invalidation (and a mutation) on every state change
+    if (container.hidden !== !lec.on) container.hidden = !lec.on;
+    const modeButton = document.getElementById('btn-lecture-mode');
+    if (modeButton && modeButton.getAttribute('aria-pressed') !== String(!!lec.on)) modeButton.setAttribute('aria-pressed', String(!!lec.on));
     if (!lec.on) {
       if (renderedKey !== null) {
         renderedKey = null;
