@@ -207,10 +207,17 @@ export function sessionAfterStep(session, trace) {
 export function step() {
   return guarded(async () => {
     const s = getState();
-    const data = await api.step(s.session.id, stepBody());
+    const body = stepBody();
+    // the heatmap's grid goes along: the answer carries the updated network's
+    // outputs on it (grid_Y), so the heatmap needs no /predict of its own
+    const heatmap = s.heatmapGrid;
+    if (heatmap) body.grid = heatmap.grid;
+    const data = await api.step(s.session.id, body);
+    const session = sessionAfterStep(getState().session, data);
     setState({
-      session: sessionAfterStep(getState().session, data),
+      session,
       lossHistory: [...getState().lossHistory, { step: data.step, epoch: data.epoch, loss: data.loss }],
+      prediction: heatmap && Array.isArray(data.grid_Y) ? { key: heatmap.key, session, Y: data.grid_Y } : null,
     });
     showTrace('step', data);
   });
@@ -720,28 +727,33 @@ function sync(s, prev) {
   body.classList.toggle('microstep', s.settings.microstep);
   body.classList.toggle('training', s.training);
   body.classList.toggle('busy', s.busy);
-  body.dataset.training = String(s.training);
-  body.dataset.busy = String(s.busy);
-  body.dataset.phaseIndex = String(s.phaseIndex);
-  body.dataset.traceKind = s.trace?.kind ?? 'none';
-  body.dataset.step = String(s.session?.step ?? '');
-  body.dataset.speed = String(s.settings.speed);
+  // Every write below is made only when the value changes: this runs on every
+  // state change, and even a same-value write is a mutation and a style (or,
+  // for text, a layout) invalidation.
+  const data = (key, value) => { if (body.dataset[key] !== value) body.dataset[key] = value; };
+  data('training', String(s.training));
+  data('busy', String(s.busy));
+  data('phaseIndex', String(s.phaseIndex));
+  data('traceKind', s.trace?.kind ?? 'none');
+  data('step', String(s.session?.step ?? ''));
+  data('speed', String(s.settings.speed));
 
-  const pressed = (id, value) => { const b = $(id); if (b) b.setAttribute('aria-pressed', String(!!value)); };
+  const pressed = (id, value) => {
+    const b = $(id);
+    if (b && b.getAttribute('aria-pressed') !== String(!!value)) b.setAttribute('aria-pressed', String(!!value));
+  };
   pressed('btn-micro', s.settings.microstep);
   pressed('btn-projector', s.settings.projector);
   pressed('btn-setup', s.settings.setup);
   pressed('btn-train', s.training);
   const train = $('btn-train');
-  if (train) train.querySelector('.label').textContent = s.training ? 'Pause' : 'Train';
-  for (const id of ['btn-forward', 'btn-backward', 'btn-step', 'btn-undo', 'btn-reset']) {
-    const b = $(id);
-    if (b) b.disabled = !s.session;
-  }
-  const undoBtn = $('btn-undo');
-  if (undoBtn && s.session) undoBtn.disabled = !(s.session.history > 0);
-  if ($('btn-prev')) $('btn-prev').disabled = !s.phases.length || s.phaseIndex <= 0;
-  if ($('btn-next')) $('btn-next').disabled = !s.phases.length || s.phaseIndex >= s.phases.length - 1;
+  const text = (node, value) => { if (node && node.textContent !== value) node.textContent = value; };
+  const disable = (node, value) => { if (node && node.disabled !== value) node.disabled = value; };
+  if (train) text(train.querySelector('.label'), s.training ? 'Pause' : 'Train');
+  for (const id of ['btn-forward', 'btn-backward', 'btn-step', 'btn-reset']) disable($(id), !s.session);
+  disable($('btn-undo'), !s.session || !(s.session.history > 0));
+  disable($('btn-prev'), !s.phases.length || s.phaseIndex <= 0);
+  disable($('btn-next'), !s.phases.length || s.phaseIndex >= s.phases.length - 1);
 
   if (s.settings !== prev.settings) {
     if ($('speed') && Number($('speed').value) !== s.settings.speed) $('speed').value = String(s.settings.speed);
@@ -766,9 +778,9 @@ function sync(s, prev) {
   const info = $('session-info');
   if (info && s.session) {
     const ds = s.session.dataset;
-    info.textContent = `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}${ds ? ` · ${ds.name} (${ds.n})` : ''}`;
-    info.title = `session ${s.session.id}`;
-    info.dataset.step = String(s.session.step);
+    text(info, `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}${ds ? ` · ${ds.name} (${ds.n})` : ''}`);
+    if (info.title !== `session ${s.session.id}`) info.title = `session ${s.session.id}`;
+    if (info.dataset.step !== String(s.session.step)) info.dataset.step = String(s.session.step);
   }
   if (s.notice && s.notice !== prev.notice) {
     clearTimeout(noticeTimer);
@@ -776,10 +788,10 @@ function sync(s, prev) {
   }
   const status = $('status');
   if (status && (s.error !== prev.error || s.notice !== prev.notice)) {
-    const text = s.error ? s.error.message : (s.notice ?? '');
-    status.hidden = !text;
+    const message = s.error ? s.error.message : (s.notice ?? '');
+    status.hidden = !message;
     status.classList.toggle('error', !!s.error);
-    $('status-text').textContent = text;
+    $('status-text').textContent = message;
     status.dataset.field = s.error?.field ?? '';
   }
 }
@@ -788,12 +800,13 @@ function syncExample(s) {
   const mode = $('example-mode');
   if (!mode) return;
   const hasData = !!s.dataset;
-  mode.querySelector('option[value=next]').disabled = !s.session?.dataset;
-  mode.querySelector('option[value=index]').disabled = !s.session?.dataset;
+  const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
+  set(mode.querySelector('option[value=next]'), 'disabled', !s.session?.dataset);
+  set(mode.querySelector('option[value=index]'), 'disabled', !s.session?.dataset);
   if (mode.value !== s.example.mode) mode.value = s.example.mode;
-  $('example-index').hidden = s.example.mode !== 'index';
-  $('example-custom').hidden = s.example.mode !== 'custom';
-  if (hasData) $('example-index').max = String(s.dataset.X.length - 1);
+  set($('example-index'), 'hidden', s.example.mode !== 'index');
+  set($('example-custom'), 'hidden', s.example.mode !== 'custom');
+  if (hasData) set($('example-index'), 'max', String(s.dataset.X.length - 1));
   if (s.example.mode === 'index' && Number($('example-index').value) !== s.example.index) {
     $('example-index').value = String(s.example.index);
   }
@@ -812,7 +825,7 @@ function syncExample(s) {
     } catch {
       text = '';
     }
-    preview.textContent = text;
+    if (preview.textContent !== text) preview.textContent = text;
   }
 }
 

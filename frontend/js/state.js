@@ -1,5 +1,7 @@
 // The one store of the explorer. Views read it and subscribe; only
-// controls.js and api.js-driven actions change it (through setState).
+// controls.js and api.js-driven actions change it (through setState), except
+// what two views publish for others: views/inspector.js the highlight,
+// views/heatmap.js the grid it draws (heatmapGrid).
 //
 // Shape:
 //   session     the API's session state ({id, network, weights, step, epoch, dataset, history})
@@ -24,6 +26,10 @@
 //               path(s) of the selection, set by views/inspector.js for views/network.js to draw;
 //               indices as in selection (units: layer 0 = input, unit 0 = bias unit);
 //               role 'selected' | 'source' | 'path'
+//   heatmapGrid null | {key, grid: {x1: [lo, hi], x2: [lo, hi], n}}: the grid views/heatmap.js draws
+//               (key: its session and dataset); a step sends it along (POST /step {grid})
+//   prediction  null | {key, session, Y}: a step's grid_Y, the outputs of `session` (the session
+//               object after that step) on the heatmapGrid with that key
 const listeners = new Set();
 
 let state = Object.freeze({
@@ -42,6 +48,8 @@ let state = Object.freeze({
   datasets: [],
   learningRate: null,
   training: false,
+  heatmapGrid: null,
+  prediction: null,
 });
 
 export function getState() {

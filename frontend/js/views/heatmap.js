@@ -3,9 +3,14 @@
 //   mountHeatmap(container) → unmount()
 //
 // For a session with 2 inputs and a dataset: fetches GET /api/sessions/{id}/dataset once per
-// session (and dataset), then POST /api/sessions/{id}/predict on a 40×40 grid over the data's
-// range (+10 %) after every change of the session's weights — at most one request in flight and
-// at most one every 200 ms while training, always ending on the latest weights. One output is
+// session (and dataset), and draws the network's output on a 40×40 grid over the data's range
+// (+10 %). It publishes that grid as state.heatmapGrid ({key, grid: {x1, x2, n}}), which a Step
+// sends with POST /step: the step trace's grid_Y (the updated network's outputs), put in the store
+// as state.prediction ({key, session, Y}) with the session it belongs to, is drawn at once, in the
+// same task as the rest of the step. Any other change of the weights (loading a session, undo,
+// training) asks POST /api/sessions/{id}/predict {grid} — at most one request in flight and at
+// most one every 200 ms while training, always ending on the latest weights, and an answer
+// older than what is already drawn is dropped. One output is
 // drawn on a colour-blind-safe diverging palette (purple ↔ white ↔ orange, centred between the
 // smallest and largest target); several outputs (one-hot classes) show the winning class, paler
 // where the network is less sure. Data points sit on top (class 0 circles, class 1 squares).
@@ -14,8 +19,9 @@
 // Pure helpers (exported for tests): gridPoints(bounds, n) (the grid /predict {grid} builds), diverging(t) → [r, g, b],
 // dataBounds(X, pad).
 //
-// Test hooks: data-testid="heatmap-canvas", "heatmap-hidden", "heatmap-legend".
-import { getState, subscribe } from '../state.js';
+// Test hooks: data-testid="heatmap-canvas", "heatmap-hidden", "heatmap-legend"; the canvas's
+// data-step (the session step whose outputs are drawn) and data-grid (the grid, as JSON).
+import { getState, setState, subscribe } from '../state.js';
 import { dataset as fetchDataset, predictGrid } from '../api.js';
 import { formatNumber } from '../format.js';
 
@@ -38,10 +44,19 @@ const CLASSES = [
 // ------------------------------------------------------------ pure helpers
 
 export function diverging(t) {
+  const out = [0, 0, 0];
+  divergingInto(t, out, 0);
+  return out;
+}
+
+/** diverging(t) written to out[at], out[at + 1], out[at + 2] (no array made per cell). */
+export function divergingInto(t, out, at) {
   const u = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0.5)) * (STOPS.length - 1);
   const i = Math.min(STOPS.length - 2, Math.floor(u));
   const f = u - i;
-  return STOPS[i].map((c, k) => Math.round(c + (STOPS[i + 1][k] - c) * f));
+  const a = STOPS[i];
+  const b = STOPS[i + 1];
+  for (let k = 0; k < 3; k += 1) out[at + k] = Math.round(a[k] + (b[k] - a[k]) * f);
 }
 
 export function dataBounds(X, pad = 0.1) {
@@ -99,21 +114,48 @@ export function mountHeatmap(container) {
   legend.style.cssText = 'font-size:.85em;margin-top:.3em;display:flex;gap:.5em;align-items:center;flex-wrap:wrap';
   container.replaceChildren(message, canvas, legend);
 
-  let data = null; // {key, X, Y, bounds, lo, hi, task}
+  let data = null; // {key, X, Y, bounds, lo, hi, task, grid}
   let loadingKey = null;
-  let pred = null; // {key, Y}
+  let pred = null; // {key, Y, step}
   let inFlight = false;
   let pending = false;
   let lastRequest = 0;
   let timer = 0;
   let alive = true;
+  // Predictions are numbered when asked for (or received with a step); one is
+  // drawn only if nothing newer has been: a /predict answer that arrives after
+  // a step's grid_Y must not draw the older weights over it.
+  let asked = 0;
+  let drawnSeq = 0;
+  let drawnFor = null; // the session whose outputs are drawn
+  // the panel's width, kept by the observer (reading it while drawing would
+  // force a layout of the page in the middle of a step's redraw)
+  let boxWidth = 0;
+  const resize = typeof ResizeObserver === 'function'
+    ? new ResizeObserver(() => {
+      const w = container.clientWidth;
+      if (w && w !== boxWidth) {
+        boxWidth = w;
+        if (data && !canvas.hidden) draw();
+      }
+    })
+    : null;
+  if (resize) resize.observe(container);
 
-  function show(reason) {
-    message.textContent = reason || '';
-    message.hidden = !reason;
-    canvas.hidden = !!reason;
-    legend.hidden = !!reason;
+  function publishGrid(value) {
+    const now = getState().heatmapGrid ?? null;
+    if ((now?.key ?? null) !== (value?.key ?? null)) setState({ heatmapGrid: value });
   }
+
+  // (writes only what changes: draw() runs on every step)
+  function show(reason) {
+    if (message.textContent !== (reason || '')) message.textContent = reason || '';
+    if (message.hidden !== !reason) message.hidden = !reason;
+    if (canvas.hidden !== !!reason) canvas.hidden = !!reason;
+    if (legend.hidden !== !!reason) legend.hidden = !!reason;
+  }
+  let legendFor = null; // the data the legend was drawn for
+  let cells = null; // the n×n image of the outputs, scaled up onto the canvas
 
   async function loadDataset(session, key) {
     loadingKey = key;
@@ -127,8 +169,11 @@ export function mountHeatmap(container) {
       for (const row of Y) for (const v of row) { if (v < lo) lo = v; if (v > hi) hi = v; }
       if (!(hi > lo)) { lo = Math.min(lo, 0); hi = Math.max(hi, 1); }
       const bounds = dataBounds(X);
-      data = { key, X, Y, bounds, lo, hi, task: ds.task, name: ds.name };
+      // the server builds the same grid as gridPoints(): a 100-byte request instead of 60 kB
+      const grid = { x1: [bounds.x0, bounds.x1], x2: [bounds.y0, bounds.y1], n: GRID };
+      data = { key, X, Y, bounds, lo, hi, task: ds.task, name: ds.name, grid };
       pred = null;
+      publishGrid({ key, grid });
       request();
     } catch (err) {
       if (alive && loadingKey === key) show(`Could not load the dataset (${err.message}).`);
@@ -147,15 +192,18 @@ export function mountHeatmap(container) {
     }
     const session = getState().session;
     if (!data || !session || datasetKey(session) !== data.key) return;
+    if (drawnFor === session && pred) return; // already drawn (a step brought it)
     inFlight = true;
     pending = false;
     lastRequest = Date.now();
     const key = data.key;
-    // the server builds the same grid as gridPoints(): a 100-byte request instead of 60 kB
-    predictGrid(session.id, { x1: [data.bounds.x0, data.bounds.x1], x2: [data.bounds.y0, data.bounds.y1], n: GRID })
+    const seq = ++asked;
+    predictGrid(session.id, data.grid)
       .then((res) => {
-        if (!alive || !data || data.key !== key) return;
-        pred = { key, Y: res.Y };
+        if (!alive || !data || data.key !== key || seq < drawnSeq) return;
+        drawnSeq = seq;
+        drawnFor = session;
+        pred = { key, Y: res.Y, step: session.step };
         draw();
       })
       .catch((err) => {
@@ -170,31 +218,38 @@ export function mountHeatmap(container) {
   function draw() {
     if (!data) return;
     show(null);
+    const step = pred ? String(pred.step) : '';
+    if (canvas.dataset.step !== step) canvas.dataset.step = step;
+    const grid = JSON.stringify(data.grid);
+    if (canvas.dataset.grid !== grid) canvas.dataset.grid = grid;
     const n = GRID;
-    const size = Math.round(Math.max(160, Math.min(420, container.clientWidth || 320)) * (globalThis.devicePixelRatio || 1));
+    const width = resize ? boxWidth : container.clientWidth;
+    const size = Math.round(Math.max(160, Math.min(420, width || 320)) * (globalThis.devicePixelRatio || 1));
     if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, size, size);
     const multi = data.Y[0] && data.Y[0].length > 1;
     if (pred) {
-      const cells = document.createElement('canvas');
-      cells.width = n;
-      cells.height = n;
+      if (!cells) {
+        cells = document.createElement('canvas');
+        cells.width = n;
+        cells.height = n;
+      }
       const cctx = cells.getContext('2d');
       const img = cctx.createImageData(n, n);
+      const px = img.data;
       for (let i = 0; i < n * n; i += 1) {
         const row = pred.Y[i] || [];
-        let rgb;
         if (multi) {
           let best = 0;
           for (let k = 1; k < row.length; k += 1) if (row[k] > row[best]) best = k;
           const conf = row.length > 1 ? Math.min(1, Math.max(0, (row[best] - 1 / row.length) / (1 - 1 / row.length))) : 1;
           const base = CLASSES[best % CLASSES.length];
-          rgb = base.map((c) => Math.round(255 - (255 - c) * (0.25 + 0.6 * conf)));
+          for (let k = 0; k < 3; k += 1) px[i * 4 + k] = Math.round(255 - (255 - base[k]) * (0.25 + 0.6 * conf));
         } else {
-          rgb = diverging((row[0] - data.lo) / (data.hi - data.lo));
+          divergingInto((row[0] - data.lo) / (data.hi - data.lo), px, i * 4);
         }
-        img.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
+        px[i * 4 + 3] = 255;
       }
       cctx.putImageData(img, 0, 0);
       ctx.imageSmoothingEnabled = true;
@@ -227,8 +282,11 @@ export function mountHeatmap(container) {
       ctx.fill();
       ctx.stroke();
     }
-    canvas.setAttribute('aria-label', `Network output over x1 from ${formatNumber(x0)} to ${formatNumber(x1)} and x2 from ${formatNumber(y0)} to ${formatNumber(y1)}, with ${data.X.length} data points`);
-    drawLegend(multi);
+    if (legendFor !== data) {
+      legendFor = data;
+      canvas.setAttribute('aria-label', `Network output over x1 from ${formatNumber(x0)} to ${formatNumber(x1)} and x2 from ${formatNumber(y0)} to ${formatNumber(y1)}, with ${data.X.length} data points`);
+      drawLegend(multi);
+    }
   }
 
   function drawLegend(multi) {
@@ -259,6 +317,7 @@ export function mountHeatmap(container) {
     if (reason) {
       data = null;
       pred = null;
+      publishGrid(null);
       show(reason);
       return;
     }
@@ -266,12 +325,24 @@ export function mountHeatmap(container) {
     if (!data || data.key !== key) {
       if (loadingKey !== key) {
         data = null;
+        publishGrid(null);
         show('Loading the dataset…');
         loadDataset(session, key);
       }
       return;
     }
-    if (!previous || session !== previous.session) request();
+    if (!previous || session !== previous.session) {
+      // a step that brought this session's outputs on our grid along: no request
+      const given = state.prediction;
+      if (given && given.session === session && given.key === data.key && Array.isArray(given.Y)) {
+        drawnSeq = ++asked;
+        drawnFor = session;
+        pred = { key: data.key, Y: given.Y, step: session.step };
+        draw();
+        return;
+      }
+      request();
+    }
   }
 
   const unsubscribe = subscribe(update);
@@ -280,6 +351,8 @@ export function mountHeatmap(container) {
     alive = false;
     unsubscribe();
     if (timer) clearTimeout(timer);
+    if (resize) resize.disconnect();
+    publishGrid(null);
     container.replaceChildren();
   };
 }
