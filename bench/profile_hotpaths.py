@@ -122,52 +122,39 @@ def main(argv=None) -> int:
         "dataclass LayerGrads(...)": lambda: engine.LayerGrads(sv, sv, sv, sv),
     }, n, reps)
 
-    # ---- 2. the same step in pure Python floats (what a tiny-network fast path would cost)
+    # ---- 2. the whole step: ours, the bare numpy loop, pure Python floats
     import _impls as I
     run_py, _ = I.python_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
     run_ours, _ = I.ours_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
     run_floor, _ = I.floor_step(arch, W, list(s.dataset.data.X), list(s.dataset.targets), 0.1)
     results["whole step, three ways (2-2-1)"] = {
         k: C.summary(v)["median"] for k, v in C.interleaved({
-            "ours: engine.backward + sgd_update": (run_ours, n),
+            "ours: engine.sgd_step (compiled)": (run_ours, n),
             "bare numpy loop": (run_floor, n),
             "plain Python floats (lists + math)": (run_py, n)}, reps).items()}
 
-    # ---- 2b. prototypes (bench/_lean.py): same trace, fewer numpy calls; plain-Python trace
-    import _lean
+    # ---- 2b. the per-example step with its full trace: compiled (what /step runs for small
+    # networks) against the numpy path, and what the compiled call itself costs
+    from backprop_explorer.engine import compiled, network
     for layers in ((2, 2, 1), (2, 8, 8, 1)):
         sl = make_session(layers)
         A, Wt = sl.arch, sl.weights
         xx, yy = sl.dataset.data.X[3], sl.dataset.targets[3]
-        ref = engine.backward(A, Wt, xx, yy)
-        lean = _lean.lean_backward(A, Wt, xx, yy)
-        diff = max(float(np.max(np.abs(g1.dL_dW - g2.dL_dW))) for g1, g2 in zip(ref.grads, lean.grads))
-        Wpy = [(W_.tolist(), b_.tolist()) for W_, b_ in Wt]
-        tr_py, _ = _lean.py_step_trace(Wpy, xx.tolist(), yy.tolist(), 0.1)
-        diff_py = max(float(np.max(np.abs(g1.dL_dW - np.array(g2["dL_dW"]))))
-                      for g1, g2 in zip(ref.grads, tr_py["grads"]))
-        assert diff < 1e-12 and diff_py < 1e-12, (diff, diff_py)
-        gr = [(g.dL_dW, g.dL_db) for g in ref.grads]
-
-        def ours_full(A=A, Wt=Wt, xx=xx, yy=yy):
-            t = engine.backward(A, Wt, xx, yy)
-            new = engine.sgd_update(Wt, [(g.dL_dW, g.dL_db) for g in t.grads], 0.1)
-            return t, new
-
-        def lean_full(A=A, Wt=Wt, xx=xx, yy=yy):
-            t = _lean.lean_backward(A, Wt, xx, yy)
-            new = _lean.lean_sgd_update(Wt, [(g.dL_dW, g.dL_db) for g in t.grads], 0.1)
-            return t, new
-
-        xl, yl = xx.tolist(), yy.tolist()
+        spec = compiled._spec(A)
+        out, new = np.empty(3 * spec.n_units + A.n_parameters + 2), np.empty(A.n_parameters)
+        packed = engine.Parameters.pack(Wt)
         name = "-".join(map(str, layers))
-        results[f"prototypes: one step with its full trace ({name})"] = bench({
-            "engine.backward + engine.sgd_update (ours today)": ours_full,
-            "_lean.lean_backward + lean_sgd_update (same trace, fewer numpy calls)": lean_full,
-            "_lean.py_step_trace (plain Python floats, trace as lists)":
-                lambda Wpy=Wpy, xl=xl, yl=yl: _lean.py_step_trace(Wpy, xl, yl, 0.1),
-            "engine.sgd_update alone": lambda Wt=Wt, gr=gr: engine.sgd_update(Wt, gr, 0.1),
-            "_lean.lean_sgd_update alone": lambda Wt=Wt, gr=gr: _lean.lean_sgd_update(Wt, gr, 0.1),
+        results[f"the step with its full trace ({name})"] = bench({
+            "engine.sgd_step (compiled)": lambda A=A, Wt=Wt, xx=xx, yy=yy:
+                engine.sgd_step(A, Wt, xx, yy, 0.1),
+            "network.sgd_step (numpy path)": lambda A=A, Wt=Wt, xx=xx, yy=yy:
+                network.sgd_step(A, Wt, xx, yy, 0.1),
+            "the compiled kernel call alone (no trace objects)":
+                lambda spec=spec, packed=packed, xx=xx, yy=yy, out=out, new=new:
+                compiled._compiled_kernel(spec.sizes, spec.acts, spec.loss, spec.l2, 0.1,
+                                          packed.flat, xx, yy, out, new),
+            "Parameters.view (one set of (W, b) views)":
+                lambda A=A, new=new: engine.Parameters.view(new, A.shapes),
         }, n, reps)
 
     # ---- 3. serialising a step trace

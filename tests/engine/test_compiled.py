@@ -5,6 +5,8 @@ every activation × loss the engine allows, 0 to 3 hidden layers, with and witho
 Anything non-finite is handed to numpy, whose errors say what went wrong."""
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,7 @@ def _arrays(result: engine.StepTrace) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("hidden,output,loss,n_hidden,l2", list(_cases()))
 def test_compiled_step_equals_numpy_step(hidden, output, loss, n_hidden, l2):
-    rng = np.random.default_rng(abs(hash((hidden, output, loss, n_hidden, l2))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((hidden, output, loss, n_hidden, l2)).encode()))
     sizes = [int(rng.integers(1, 4))] + [int(rng.integers(1, 6)) for _ in range(n_hidden)] + \
         [int(rng.integers(2, 4)) if output == "softmax" else int(rng.integers(1, 4))]
     acts = [hidden] * n_hidden + [output]
@@ -50,7 +52,14 @@ def test_compiled_step_equals_numpy_step(hidden, output, loss, n_hidden, l2):
     assert got.keys() == want.keys()
     for name in want:
         assert got[name].shape == want[name].shape, name
-        np.testing.assert_allclose(got[name], want[name], rtol=RTOL, atol=ATOL, err_msg=name)
+        rtol = RTOL
+        if name == f"dL_da{n_hidden}" and loss == "cross_entropy":
+            # ∂L/∂y = −y*/y + (1 − y*)/(1 − y) is ill-conditioned where y nears 0 or 1: one
+            # rounding of y (the two σ forms may differ in the last bit) moves it by about
+            # 1e-16·(∂L/∂y)² — allow that, and nothing more
+            rtol = RTOL + 1e-15 * np.abs(want[name])
+        assert np.all(np.abs(got[name] - want[name]) <= ATOL + rtol * np.abs(want[name])), \
+            (name, got[name], want[name])
     for (W, b), shape in zip(fast.weights, arch.shapes):   # the new weights are usable as such
         assert W.shape == shape and b.shape == (shape[1],)
 
