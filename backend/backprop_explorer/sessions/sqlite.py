@@ -10,7 +10,9 @@ Tables (schema version 1, PRAGMA user_version):
 
 A step, a train call or new weights append one row (one INSERT, atomic on its own);
 an undo deletes the top row. Rows below the undo levels are pruned every PRUNE_EVERY
-states and at every undo; last_used is written at most every `touch_every` seconds. Anything with more
+states and at every undo; last_used is written at most every `touch_every` seconds;
+the WAL is checkpointed into the database file by a background thread every
+CHECKPOINT_EVERY seconds, never inside a request. Anything with more
 than one statement is one transaction (BEGIN IMMEDIATE … COMMIT): a crash in the middle
 leaves the previous version. Blobs are JSON (orjson).
 
@@ -57,6 +59,7 @@ CREATE INDEX sessions_last_used ON sessions(last_used);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 PRUNE_EVERY = 32
+CHECKPOINT_EVERY = 0.5   # seconds between WAL checkpoints (in a background thread)
 
 
 def _state_blob(state: Snapshot | Session) -> bytes:
@@ -67,7 +70,8 @@ def _state_blob(state: Snapshot | Session) -> bytes:
 
 
 class SqliteSessions:
-    def __init__(self, path: Path, touch_every: float = 60.0) -> None:
+    def __init__(self, path: Path, touch_every: float = 60.0,
+                 checkpoint_every: float = CHECKPOINT_EVERY) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.touch_every = touch_every
@@ -79,6 +83,33 @@ class SqliteSessions:
         self._conn.execute("PRAGMA synchronous=NORMAL")   # durable across process crashes
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._open_schema()
+        # Checkpoints (copying the WAL into the database file, with its fsync) happen in a
+        # thread of their own, not inside whichever request's INSERT crossed SQLite's
+        # automatic threshold: that request used to wait ~12 ms.
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_periodically,
+                                              args=(checkpoint_every,), daemon=True,
+                                              name="sqlite-checkpoint")
+        self._checkpointer.start()
+
+    def _checkpoint_periodically(self, every: float) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stop.wait(every):
+                try:
+                    # the bulk of the copying and its fsync, while requests go on writing;
+                    # then the few frames written meanwhile with writes held off, so this
+                    # checkpoint is complete and the next write starts the WAL over (a WAL
+                    # under steady writes would otherwise never be wholly copied and grow)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._lock:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:        # busy or closing: the next round catches up
+                    pass
+        finally:
+            conn.close()
 
     def _open_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -98,7 +129,13 @@ class SqliteSessions:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        self._stop.set()
+        self._checkpointer.join(timeout=10)
         with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
             self._conn.close()
 
     @contextmanager
