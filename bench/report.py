@@ -84,12 +84,15 @@ def main(argv=None) -> int:
     d = load(out, "ui")
     if d:
         lines += [f"### UI (`{d['command'].strip()}`)", "",
-                  "| network | Step → last change (p50) | → painted frame (p50) | fps animating | "
-                  "longest frame | UI updates/s training | SGD steps/s training |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| network | Step → last change (p50) | → painted frame (p50) | → next frame "
+                  "(p50, on screen at the latest) | fps animating | longest frame | "
+                  "UI updates/s training | SGD steps/s training |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, r in d["networks"].items():
             s = r["summary"]
+            nxt = s.get("next_frame_p50_ms")
             lines.append(f"| {name} | {s['redraw_p50_ms']:.0f} ms | {s['painted_p50_ms']:.0f} ms | "
+                         f"{'—' if nxt is None else format(nxt, '.0f') + ' ms'} | "
                          f"{'—' if s['fps_median'] is None else format(s['fps_median'], '.1f')} | "
                          f"{'—' if s['max_frame_ms'] is None else format(s['max_frame_ms'], '.0f') + ' ms'} | "
                          f"{s['training_updates_per_s']:.1f} | {s['training_steps_per_s']:.0f} |")
