@@ -28,11 +28,6 @@ from backprop_explorer import engine
 from backprop_explorer.engine import Architecture
 
 
-def _sigmoid_np(s):
-    e = np.exp(-np.abs(s))
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 # ----------------------------------------------------------------------------- ours
 def _per_example(step_fn):
     def factory(arch: Architecture, weights, xs, ys, lr):
@@ -106,7 +101,7 @@ def floor_step(arch: Architecture, weights, xs, ys, lr):
     state = {"P": engine.Parameters.pack([(W.copy(), b.copy()) for W, b in weights]), "k": 0}
     m = len(xs)
     L = len(weights)
-    exp, logaddexp, outer, isfinite, empty = np.exp, np.logaddexp, np.outer, np.isfinite, np.empty
+    exp, abs_, where, outer, isfinite, empty = np.exp, np.abs, np.where, np.outer, np.isfinite, np.empty
     subtract, multiply = np.subtract, np.multiply
 
     def run(n: int) -> None:
@@ -118,7 +113,9 @@ def floor_step(arch: Architecture, weights, xs, ys, lr):
             a = x
             for l in range(L - 1):
                 W, b = P[l]
-                a = exp(-logaddexp(0.0, -(a @ W + b)))
+                s = a @ W + b
+                e = exp(-abs_(s))
+                a = where(s >= 0, 1.0, e) / (1.0 + e)
                 acts_.append(a)
             W, b = P[-1]
             s = a @ W + b
@@ -168,7 +165,7 @@ def floor_batch(arch: Architecture, weights, Xs, Ys, lr):
                 W, b = Wl[l]
                 s = a @ W + b
                 e = np.exp(-np.abs(s))
-                a = np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+                a = np.where(s >= 0, 1.0, e) / (1.0 + e)
                 acts_.append(a)
             W, b = Wl[-1]
             s = a @ W + b

@@ -22,7 +22,7 @@ def measure(layers, n, reps, have_torch):
     data = engine.make_dataset("xor", 200, 0.1, 0)
     X, Y = data.X, data.targets(1)
     xs, ys = list(X), list(Y)
-    lr = 0.01
+    lr = min(0.01, 1.0 / arch.n_parameters)   # small enough that wide nets do not diverge
     factories = {"ours": I.ours_step, "ours-numpy": I.ours_numpy_step, "floor": I.floor_step}
     if have_torch:
         factories["torch"] = I.torch_step

@@ -17,10 +17,11 @@ LEAKY_SLOPE = 0.01
 
 
 def sigmoid(s: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function for any finite or infinite input."""
-    # σ(s) = exp(−log(1 + e^(−s))); logaddexp never overflows, exp of a
-    # non-positive number never does either
-    return np.exp(-np.logaddexp(0.0, -s))
+    """Numerically stable logistic function for any finite or infinite input:
+    1/(1 + e^(−s)) for s ≥ 0, e^s/(1 + e^s) below, with one exp of −|s| (which never
+    overflows). The compiled step (compiled.py) uses the same two forms."""
+    e = np.exp(-np.abs(s))
+    return np.where(s >= 0, 1.0, e) / (1.0 + e)
 
 
 def softmax(s: np.ndarray) -> np.ndarray:

@@ -6,8 +6,7 @@ Why: for a network as small as the lecture's 2-2-1, numpy's cost is all per call
 a microsecond each, some 30 calls a step) and PyTorch's is all per operator. The same
 loops compiled are a few microseconds for the whole step. network.py stays the reference
 and the implementation for everything else (batches, big networks); this module computes
-its formulas element by element (σ in an equivalent one-exp form) and `step` returns the
-same trace objects. tests/engine/test_compiled.py checks the two agree to rounding for every
+its formulas element by element and `step` returns the same trace objects. tests/engine/test_compiled.py checks the two agree to rounding for every
 activation, loss and depth; bench/engine.py measures both.
 
 If a value anywhere in the step is not finite (overflow, divergence), `step` returns None
@@ -46,8 +45,8 @@ _LEAKY = 0.01
 
 
 def _activate(code, s):
-    if code == 0:               # σ(s), stable for any s with one exp (numpy's form, exp of
-        if s >= 0.0:            # −logaddexp(0, −s), takes three transcendentals)
+    if code == 0:               # σ(s), stable for any s, as activations.sigmoid
+        if s >= 0.0:
             return 1.0 / (1.0 + math.exp(-s))
         e = math.exp(s)
         return e / (1.0 + e)
