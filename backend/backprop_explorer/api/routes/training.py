@@ -1,13 +1,13 @@
 """Many updates at once, batch prediction (heatmaps) and the gradient check."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from ...engine import InputError
 from ...sessions import SessionStore
 from .. import schemas
 from ..config import Settings
-from ..deps import get_settings, get_store
+from ..deps import get_settings, get_store, store_of
 from ..limits import check_dataset_size
 from ..run import on_session
 from ..serialize import gradcheck_result, json_response
@@ -43,11 +43,10 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
 
 
 @router.post("/{session_id}/predict", response_model=schemas.PredictResult, responses=NOT_FOUND)
-async def predict(session_id: str, body: schemas.PredictBody,
-                  store: SessionStore = Depends(get_store),
-                  settings: Settings = Depends(get_settings)):
+async def predict(session_id: str, body: schemas.PredictBody, request: Request):
     """Batch forward pass: the output for every row of X, or for every point of a grid
     (row-major, row 0 at the largest x2), e.g. for a heatmap."""
+    store, settings = store_of(request), request.app.state.settings
     if body.X is None and body.grid is None:
         raise InputError("X", "give the rows to predict (or a grid)")
     if body.X is not None and body.grid is not None:
