@@ -106,19 +106,19 @@ def main(argv=None) -> int:
         "engine.backward (forward + backward)": lambda: engine.backward(arch, W, x, y),
         "engine.sgd_update": lambda: engine.sgd_update(W, grads, 0.1),
         "Session.sgd_step (next example)": s.sgd_step,
-        "sigmoid(s) as in the engine (abs, exp, where, 2 divides)": lambda: engine_sigmoid(sv),
+        "activations.sigmoid (exp of −|s|, where, one divide)": lambda: engine_sigmoid(sv),
         "sigmoid as 0.5*(1+tanh(0.5 s)) (one transcendental ufunc)":
             lambda: 0.5 * (1.0 + np.tanh(0.5 * sv)),
         "sigmoid as exp(-logaddexp(0, -s)) (3 ufuncs, stable)":
             lambda: np.exp(-np.logaddexp(0.0, -sv)),
         "np.isfinite(W).all() (one array)": lambda: np.isfinite(W[0][0]).all(),
         "math.isfinite(float(W.sum())) (one array)": lambda: math.isfinite(float(W[0][0].sum())),
-        "with np.errstate(...): pass (Session.sgd_step enters it twice)": _errstate_noop,
+        "with np.errstate(...): pass (Session.sgd_step enters it once)": _errstate_noop,
         "np.outer(a, δ)": lambda: np.outer(x, sv),
         "a @ W + b (2×2)": lambda: x @ W[0][0] + W[0][1],
-        "loss as the engine: float(np.mean(0.5*np.sum(d*d, axis=-1)))":
+        "loss as np.mean(0.5*np.sum(d*d, axis=-1)) (the first engine)":
             lambda: float(np.mean(0.5 * np.sum((sv - 1.0) * (sv - 1.0), axis=-1))),
-        "loss as 0.5*float(d @ d)": lambda: 0.5 * float((sv - 1.0) @ (sv - 1.0)),
+        "loss as 0.5*float(d @ d) (the engine)": lambda: 0.5 * float((sv - 1.0) @ (sv - 1.0)),
         "dataclass LayerGrads(...)": lambda: engine.LayerGrads(sv, sv, sv, sv),
     }, n, reps)
 
