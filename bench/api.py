@@ -102,20 +102,27 @@ def _worker_run(task) -> int:
     return n
 
 
-def throughput(port: int, eps, windows: int, seconds: float, concurrency: int) -> dict[str, list[float]]:
+def throughput(server, eps, windows: int, seconds: float,
+               concurrency: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Requests per second per window, and the server's CPU seconds per request in each
+    window (what the server itself spends, whatever the clients on the same cores cost)."""
     names = list(eps)
     out = {n: [] for n in names}
+    cpu = {n: [] for n in names}
     cap = int(seconds * 20000) + 10   # bound on requests per worker per window
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(concurrency, initializer=_worker_init, initargs=(port,)) as pool:
+    with ctx.Pool(concurrency, initializer=_worker_init, initargs=(server.port,)) as pool:
         for name in names:   # warm-up
             pool.map(_worker_run, [(*eps[name], min(0.2, seconds), cap)] * concurrency)
         for w in range(windows):
             for name in (names if w % 2 == 0 else names[::-1]):
-                t0 = time.perf_counter()
+                c0, t0 = server.cpu_seconds(), time.perf_counter()
                 counts = pool.map(_worker_run, [(*eps[name], seconds, cap)] * concurrency)
                 out[name].append(sum(counts) / (time.perf_counter() - t0))
-    return out
+                c1 = server.cpu_seconds()
+                if c0 is not None and c1 is not None and sum(counts):
+                    cpu[name].append((c1 - c0) / sum(counts))
+    return out, cpu
 
 
 def pct(values: list[float], q: float) -> float:
@@ -123,7 +130,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def summarise(eps, lat, thr, sizes) -> dict:
+def summarise(eps, lat, thr, cpu, sizes) -> dict:
     stats = {}
     for name in eps:
         v = lat[name]
@@ -131,11 +138,17 @@ def summarise(eps, lat, thr, sizes) -> dict:
                        "mean": statistics.fmean(v), "requests": len(v),
                        "single_connection_rps": 1 / statistics.fmean(v),
                        "throughput_rps_median": statistics.median(thr[name]),
-                       "throughput_rps_windows": thr[name], "response_bytes": sizes[name]}
+                       "throughput_rps_windows": thr[name], "response_bytes": sizes[name],
+                       "server_cpu_per_request": statistics.median(cpu[name]) if cpu[name] else None}
     h, s = stats["health"], stats["step"]
     ratios = {"step_p50_over_health_p50": s["p50"] / h["p50"],
               "step_p99_over_health_p99": s["p99"] / h["p99"],
-              "step_throughput_share": s["throughput_rps_median"] / h["throughput_rps_median"]}
+              "step_throughput_share": s["throughput_rps_median"] / h["throughput_rps_median"],
+              # what the server spends per request, health's over /step's: the share of
+              # health's throughput /step would reach on a server with its cores to itself
+              "step_server_cpu_share": (h["server_cpu_per_request"] / s["server_cpu_per_request"]
+                                        if h["server_cpu_per_request"] and s["server_cpu_per_request"]
+                                        else None)}
     targets = {f"/step p50 <= {TARGET_P50_RATIO}x health p50":
                    ratios["step_p50_over_health_p50"] <= TARGET_P50_RATIO,
                f"/step throughput >= {TARGET_THROUGHPUT_SHARE:.0%} of health's":
@@ -165,10 +178,10 @@ def main(argv=None) -> int:
                 sid = create_session(server.port)
                 eps = endpoints(sid)
                 lat, sizes = latency(server.port, eps, rounds, block)
-                thr = throughput(server.port, eps, windows, seconds, conc)
+                thr, cpu = throughput(server, eps, windows, seconds, conc)
             finally:
                 server.stop()
-        results[store] = summarise(eps, lat, thr, sizes)
+        results[store] = summarise(eps, lat, thr, cpu, sizes)
 
     print()
     print(f"uvicorn on 127.0.0.1, keep-alive; latency over {rounds}×{block} requests per endpoint "
@@ -179,14 +192,17 @@ def main(argv=None) -> int:
         h, s = r["endpoints"]["health"], r["endpoints"]["step"]
         rows += [[store, name, C.fmt_time(st["p50"]), C.fmt_time(st["p90"]), C.fmt_time(st["p99"]),
                   f"{st['single_connection_rps']:,.0f}", f"{st['throughput_rps_median']:,.0f}",
-                  f"{st['response_bytes']:,}"] for name, st in
-                 (("GET /api/health", h), ("POST /step (2-2-1, {})", s))]
+                  C.fmt_time(st["server_cpu_per_request"]), f"{st['response_bytes']:,}"]
+                 for name, st in (("GET /api/health", h), ("POST /step (2-2-1, {})", s))]
     print(C.table(["store", "endpoint", "p50", "p90", "p99", "req/s (1 conn)",
-                   f"req/s ({conc} conns)", "response bytes"], rows))
+                   f"req/s ({conc} conns)", "server CPU/request", "response bytes"], rows))
     for store, r in results.items():
         q = r["ratios"]
+        cpu_share = q["step_server_cpu_share"]
         print(f"\n{store}: /step ÷ health: p50 {q['step_p50_over_health_p50']:.2f}×, "
-              f"p99 {q['step_p99_over_health_p99']:.2f}×, throughput {q['step_throughput_share']:.0%}")
+              f"p99 {q['step_p99_over_health_p99']:.2f}×, throughput {q['step_throughput_share']:.0%}"
+              + ("" if cpu_share is None else f" (server CPU per request: health's is {cpu_share:.0%} "
+                 "of /step's)"))
         for name, ok in r["targets"].items():
             print(f"  {name}: {C.met(ok)}")
     default = results[DEFAULT_STORE]

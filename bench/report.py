@@ -54,20 +54,25 @@ def main(argv=None) -> int:
     if d:
         lines += [f"### API (`{d['command'].strip()}`)", "",
                   "| store | endpoint | p50 | p90 | p99 | req/s, 1 connection | req/s, "
-                  f"{d['setup']['concurrency']} connections | response bytes |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  f"{d['setup']['concurrency']} connections | server CPU per request | response bytes |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         stores = d.get("stores") or {"memory": d}
         for store, r in stores.items():
             for k, label in (("health", "GET /api/health"), ("step", "POST /step (2-2-1, `{}`)")):
                 s = r["endpoints"][k]
                 lines.append(f"| {store} | {label} | {ms(s['p50'])} | {ms(s['p90'])} | "
                              f"{ms(s['p99'])} | {s['single_connection_rps']:,.0f} | "
-                             f"{s['throughput_rps_median']:,.0f} | {s['response_bytes']:,} |")
+                             f"{s['throughput_rps_median']:,.0f} | "
+                             f"{ms(s.get('server_cpu_per_request'))} | {s['response_bytes']:,} |")
         lines.append("")
         for store, r in stores.items():
             q = r["ratios"]
+            cpu_share = q.get("step_server_cpu_share")
             lines.append(f"- {store}: /step ÷ health: p50 {q['step_p50_over_health_p50']:.2f}×, "
-                         f"throughput {q['step_throughput_share']:.0%}; " + "; ".join(
+                         f"throughput {q['step_throughput_share']:.0%}"
+                         + ("" if cpu_share is None else
+                            f" (server CPU per request: health's is {cpu_share:.0%} of /step's)")
+                         + "; " + "; ".join(
                              f"{t}: **{C.met(ok)}**" for t, ok in r["targets"].items()))
         lines.append("")
     d = load(out, "scaling")
