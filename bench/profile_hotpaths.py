@@ -157,6 +157,25 @@ def main(argv=None) -> int:
                 lambda A=A, new=new: engine.Parameters.view(new, A.shapes),
         }, n, reps)
 
+    # ---- 2c. /train at batch_size 1: one epoch of 200 examples, per-example SGD
+    for layers in ((2, 2, 1), (2, 16, 16, 16, 16, 16, 16, 1)):
+        st = make_session(layers)
+        A, Wt, X, Y = st.arch, st.weights, st.dataset.data.X, st.dataset.targets
+        order = st.dataset.order(0)
+
+        def numpy_epoch(A=A, Wt=Wt, X=X, Y=Y, order=order):
+            W = Wt
+            for i in order:
+                _, g = network.batch_gradients(A, W, X[i:i + 1], Y[i:i + 1])
+                W = network.sgd_update(W, g, 0.01)
+
+        name = "-".join(map(str, layers))
+        results[f"/train, batch_size 1: one epoch of 200 examples ({name})"] = bench({
+            "engine.sgd_per_example (compiled, one call)": lambda A=A, Wt=Wt, X=X, Y=Y, order=order:
+                engine.sgd_per_example(A, Wt, X, Y, order, 0.01),
+            "numpy, one example at a time (the path before)": numpy_epoch,
+        }, max(2, n // 50), reps)
+
     # ---- 3. serialising a step trace
     from backprop_explorer.api import serialize
     s2 = make_session()

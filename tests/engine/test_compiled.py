@@ -120,3 +120,57 @@ def test_anything_non_finite_goes_to_numpy_and_its_errors():
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         with pytest.raises(FloatingPointError):
             engine.sgd_step(linear, weights, x, np.array([0.0]), 0.1)
+
+
+# ----- per-example SGD over many examples in one call (what /train runs at batch_size 1) -----
+@pytest.mark.parametrize("layers,acts,loss,l2", [
+    ((2, 2, 1), ("sigmoid", "linear"), "squared", 0.0),
+    ((3, 5, 4, 3), ("tanh", "relu", "softmax"), "cross_entropy", 0.01),
+    ((2, 4, 2), ("leaky_relu", "sigmoid"), "cross_entropy", 0.0),
+])
+def test_compiled_training_equals_numpy_one_example_at_a_time(layers, acts, loss, l2):
+    rng = np.random.default_rng(7)
+    arch = Architecture(layers, acts, loss, l2)
+    weights = engine.init_weights(list(layers), "xavier", 3)
+    X = rng.uniform(-1, 1, (20, layers[0]))
+    Y = np.eye(layers[-1])[rng.integers(0, layers[-1], 20)] if loss == "cross_entropy" \
+        else rng.normal(0, 1, (20, layers[-1]))
+    order = rng.permutation(np.tile(np.arange(20), 3))
+    fast = compiled.train(arch, weights, X, Y, order, 0.2)
+    assert fast is not None
+    W, losses = weights, []
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        for i in order:
+            l, grads = network.batch_gradients(arch, W, X[i:i + 1], Y[i:i + 1])
+            W = network.sgd_update(W, grads, 0.2)
+            losses.append(l)
+    np.testing.assert_allclose(fast[0].flat, engine.Parameters.pack(W).flat, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(fast[1], losses, rtol=1e-11, atol=1e-14)
+    assert engine.Parameters.pack(weights).flat.tolist() == \
+        engine.init_weights(list(layers), "xavier", 3).flat.tolist()    # input left alone
+
+
+def test_train_at_batch_1_is_the_same_as_that_many_steps_bit_for_bit():
+    """/train's compiled loop and /step's compiled step are the same arithmetic in the same
+    order: 37 steps either way (crossing epochs, so the reshuffle too) give identical weights."""
+    from backprop_explorer.sessions import Session
+    from backprop_explorer.sessions.presets import resolve_network_spec
+    spec = resolve_network_spec({"layers": [2, 5, 1], "dataset": {"name": "xor", "n": 10, "seed": 2}})
+    a, b = Session.create("a" * 32, spec), Session.create("b" * 32, spec)
+    result = a.train(steps=37)
+    for _ in range(37):
+        b.sgd_step()
+    assert (a.step, a.epoch, a.dataset.cursor) == (b.step, b.epoch, b.dataset.cursor) == (37, 3, 7)
+    assert a.weights.flat.tolist() == b.weights.flat.tolist()
+    assert len(result.losses) == 37
+
+
+def test_compiled_training_declines_a_divergence_and_numpy_reports_it():
+    arch = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
+    weights = engine.init_weights([2, 2, 1], "xavier", 0)
+    X, Y = np.array([[1.0, 1.0]]), np.array([[100.0]])
+    order = np.zeros(50, dtype=np.int64)
+    assert compiled.train(arch, weights, X, Y, order, 1e308) is None
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        with pytest.raises((FloatingPointError, DivergedError)):
+            engine.sgd_per_example(arch, weights, X, Y, order, 1e308)

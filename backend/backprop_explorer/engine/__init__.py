@@ -24,12 +24,12 @@ from .network import (
     sgd_update,
     batch_gradients,
 )
-from .step import sgd_step
+from .step import sgd_per_example, sgd_step
 
 __all__ = [
     "ACTIVATIONS", "Activation", "DATASETS", "Dataset", "make_dataset", "shuffled_order", "INIT_SCHEMES",
     "init_weights", "LOSSES", "Loss", "Parameters", "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
     "LayerForward", "LayerGrads", "LayerUpdate", "Weights", "backward", "forward",
     "gradcheck", "loss_of", "predict", "sgd_update", "batch_gradients", "DIVERGED",
-    "StepTrace", "sgd_step",
+    "StepTrace", "sgd_step", "sgd_per_example",
 ]

@@ -138,24 +138,15 @@ def _delta(code, s, a, dL_da, delta):
         delta[j] = dL_da[j] * f
 
 
-def _kernel(sizes, acts, loss_code, l2, lr, params, x, y, out, new):
-    """Writes [s | a | ∂L/∂a | gradient (the ∂L/∂b slots hold δ) | loss, loss after] into
-    `out` and the updated parameters into `new`; returns whether every value is finite."""
+def _backward(sizes, acts, loss_code, l2, params, y, act, S, DA, G):
+    """From a forward pass (act: x then every layer's a; S: every s): ∂L/∂a into DA and
+    every ∂L/∂W, ∂L/∂b into G (the ∂L/∂b slots hold δ), top-down, each δ reused below."""
     L = sizes.shape[0] - 1
     n0, n_out = sizes[0], sizes[L]
-    P = params.shape[0]
-    U = out.shape[0] - P - 2
-    U //= 3
-    S, A, DA, G = out[:U], out[U:2 * U], out[2 * U:3 * U], out[3 * U:3 * U + P]
-    act = np.empty(n0 + U)
-    act[:n0] = x
-    _forward(sizes, acts, params, act, S)
-    A[:] = act[n0:]
+    P, U = G.shape[0], S.shape[0]
     out_code = acts[L - 1]
-    loss = _loss(loss_code, out_code, S[U - n_out:], A[U - n_out:], y)
-
     # output layer: ∂L/∂y, and δ into its ∂L/∂b slot
-    a_out, da_out, d_out = A[U - n_out:], DA[U - n_out:], G[P - n_out:]
+    a_out, da_out, d_out = act[n0 + U - n_out:], DA[U - n_out:], G[P - n_out:]
     fused = loss_code == 1 or out_code == 4     # δ = y − y*
     for j in range(n_out):
         if loss_code == 0:
@@ -176,7 +167,7 @@ def _kernel(sizes, acts, loss_code, l2, lr, params, x, y, out, new):
         o = o_end - (n_in + 1) * n_o
         u -= n_o
         delta = G[o + n_in * n_o:o_end]
-        a_in = act[n0 + u - n_in:n0 + u]  # act is x, then each layer's a
+        a_in = act[n0 + u - n_in:n0 + u]
         for i in range(n_in):
             for j in range(n_o):
                 g = a_in[i] * delta[j]
@@ -190,9 +181,25 @@ def _kernel(sizes, acts, loss_code, l2, lr, params, x, y, out, new):
                 for j in range(n_o):
                     acc += params[o + i * n_o + j] * delta[j]
                 DA[ub + i] = acc
-            _delta(acts[l - 1], S[ub:u], A[ub:u], DA[ub:u], G[o - n_in:o])
+            _delta(acts[l - 1], S[ub:u], act[n0 + ub:n0 + u], DA[ub:u], G[o - n_in:o])
         o_end = o
 
+
+def _kernel(sizes, acts, loss_code, l2, lr, params, x, y, out, new):
+    """Writes [s | a | ∂L/∂a | gradient (the ∂L/∂b slots hold δ) | loss, loss after] into
+    `out` and the updated parameters into `new`; returns whether every value is finite."""
+    L = sizes.shape[0] - 1
+    n0, n_out = sizes[0], sizes[L]
+    P = params.shape[0]
+    U = (out.shape[0] - P - 2) // 3
+    S, A, DA, G = out[:U], out[U:2 * U], out[2 * U:3 * U], out[3 * U:3 * U + P]
+    act = np.empty(n0 + U)
+    act[:n0] = x
+    _forward(sizes, acts, params, act, S)
+    A[:] = act[n0:]
+    out_code = acts[L - 1]
+    loss = _loss(loss_code, out_code, S[U - n_out:], A[U - n_out:], y)
+    _backward(sizes, acts, loss_code, l2, params, y, act, S, DA, G)
     for k in range(P):          # w ← w − γ ∂L/∂w
         new[k] = params[k] - lr * G[k]
     s_after = np.empty(U)
@@ -210,12 +217,41 @@ def _kernel(sizes, acts, loss_code, l2, lr, params, x, y, out, new):
     return True
 
 
+def _train_kernel(sizes, acts, loss_code, l2, lr, params, X, Y, order, losses):
+    """Per-example SGD in place on `params` over the rows X[order[k]], Y[order[k]]; losses[k]
+    is each update's loss before it. Returns False at the first non-finite value."""
+    L = sizes.shape[0] - 1
+    n0, n_out = sizes[0], sizes[L]
+    P = params.shape[0]
+    U = 0
+    for l in range(L):
+        U += sizes[l + 1]
+    act, S, DA, G = np.empty(n0 + U), np.empty(U), np.empty(U), np.empty(P)
+    out_code = acts[L - 1]
+    for k in range(order.shape[0]):
+        i = order[k]
+        act[:n0] = X[i]
+        _forward(sizes, acts, params, act, S)
+        loss = _loss(loss_code, out_code, S[U - n_out:], act[n0 + U - n_out:], Y[i])
+        if not math.isfinite(loss):
+            return False
+        _backward(sizes, acts, loss_code, l2, params, Y[i], act, S, DA, G)
+        for p in range(P):
+            w = params[p] - lr * G[p]
+            if not math.isfinite(w):
+                return False
+            params[p] = w
+        losses[k] = loss
+    return True
+
+
 if njit is not None:
     _jit = njit(cache=True, nogil=True)
     _activate, _forward, _loss, _delta = _jit(_activate), _jit(_forward), _jit(_loss), _jit(_delta)
-    _compiled_kernel = _jit(_kernel)
+    _backward = _jit(_backward)
+    _compiled_kernel, _compiled_train = _jit(_kernel), _jit(_train_kernel)
 else:  # pragma: no cover
-    _compiled_kernel = None
+    _compiled_kernel = _compiled_train = None
 
 
 @dataclass(frozen=True)
@@ -274,10 +310,28 @@ def step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
                      float(out[3 * U + P + 1]))
 
 
+def train(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray, order: np.ndarray,
+          learning_rate: float) -> tuple[Parameters, np.ndarray] | None:
+    """Per-example SGD over the examples `order` (indices into X, Y), in that order, in one
+    compiled call: (weights after, each update's loss before it), or None if anything is not
+    finite (then use network.py). `weights` is left as it was."""
+    spec = _spec(arch)
+    params = Parameters.pack(weights).flat.copy()
+    losses = np.empty(len(order))
+    if not _compiled_train(spec.sizes, spec.acts, spec.loss, spec.l2, float(learning_rate),
+                           params, np.ascontiguousarray(X, dtype=np.float64),
+                           np.ascontiguousarray(Y, dtype=np.float64),
+                           np.ascontiguousarray(order, dtype=np.int64), losses):
+        return None
+    return Parameters.view(params, arch.shapes), losses
+
+
 def warm_up() -> None:
     """Compile (or load the cached compilation of) the kernel now rather than on the first
     step a user takes."""
     if _compiled_kernel is None:
         return
     arch = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared")
-    step(arch, Parameters.view(np.zeros(9), arch.shapes), np.zeros(2), np.zeros(1), 0.1)
+    weights = Parameters.view(np.zeros(9), arch.shapes)
+    step(arch, weights, np.zeros(2), np.zeros(1), 0.1)
+    train(arch, weights, np.zeros((1, 2)), np.zeros((1, 1)), np.zeros(1, dtype=np.int64), 0.1)

@@ -346,10 +346,17 @@ class Session:
         epoch_losses: list[float] = []
         with finite("learning_rate", DIVERGED, DivergedError):
             while (len(losses) < steps) if steps is not None else (epoch < last_epoch):  # type: ignore[operator]
-                take = ds.order(epoch)[cursor:cursor + batch_size]
-                loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
-                weights = engine.sgd_update(weights, grads, lr)
-                losses.append(loss)
+                order = ds.order(epoch)
+                if batch_size == 1:     # the rest of this epoch (or of `steps`) in one call
+                    left = n - cursor if steps is None else min(n - cursor, steps - len(losses))
+                    take = order[cursor:cursor + left]
+                    weights, run = engine.sgd_per_example(self.arch, weights, X, Y, take, lr)
+                    losses.extend(run.tolist())
+                else:
+                    take = order[cursor:cursor + batch_size]
+                    loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
+                    weights = engine.sgd_update(weights, grads, lr)
+                    losses.append(loss)
                 cursor += len(take)
                 if cursor == n:
                     cursor, epoch = 0, epoch + 1
