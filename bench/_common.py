@@ -20,8 +20,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import httpx
-
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results"
@@ -30,6 +28,8 @@ RESULTS = BENCH_DIR / "results"
 _backend = REPO / "backend"
 if str(_backend) not in sys.path:
     sys.path.insert(0, str(_backend))
+
+from backprop_explorer.client import wait_until_serving  # noqa: E402
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -242,17 +242,14 @@ class Server:
         self.proc = subprocess.Popen(self.args, stdout=open(self.log_path, "wb"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=env, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early (log: {self.log_path})")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not answer within {timeout}s")
+        try:
+            wait_until_serving(self.url, self.proc, timeout)
+        except ChildProcessError:
+            raise RuntimeError(f"server exited early (log: {self.log_path})") from None
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"server did not answer within {timeout}s") from None
+        return self
 
     def cpu_seconds(self) -> float | None:
         """user + system CPU time of the server process so far (Linux /proc)."""

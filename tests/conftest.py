@@ -6,11 +6,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from backprop_explorer.client import wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,17 +38,15 @@ class LiveServer:
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log_path.read_text()}")
+        try:
+            wait_until_serving(self.url, self.proc, timeout)
+        except ChildProcessError:
+            raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}") from None
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"server did not answer in {timeout}s:\n"
+                               f"{self.log_path.read_text()}") from None
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc and self.proc.poll() is None:

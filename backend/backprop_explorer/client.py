@@ -10,9 +10,28 @@ raises `ApiError` carrying the status code and the server's message.
 """
 from __future__ import annotations
 
+import subprocess
+import time
 from typing import Any
 
 import httpx
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen | None = None,
+                       timeout: float = 20.0) -> None:
+    """Poll GET /api/health until it answers 200, for a script that has just started the
+    server (`process`, if given, is watched). Raises ChildProcessError if the process exits
+    first, TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ChildProcessError(f"the server exited with code {process.returncode}")
+        try:
+            if httpx.get(base_url.rstrip("/") + "/api/health", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise TimeoutError(f"the server did not answer within {timeout}s")
 
 
 class ApiError(Exception):

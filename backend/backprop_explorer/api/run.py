@@ -16,6 +16,7 @@ from ..sessions import Session, SessionStore, WouldBlock
 
 T = TypeVar("T")
 INLINE_MAX_PARAMETERS = 2_000
+INLINE_MAX_ROWS = 2_500        # rows to predict (X or a grid) still cheap enough to run inline
 
 
 def _blocking(store: SessionStore, session_id: str, fn: Callable[[Session], T]) -> T:

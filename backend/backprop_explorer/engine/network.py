@@ -200,14 +200,14 @@ def sgd_update(weights: Weights, grads: list[tuple[np.ndarray, np.ndarray]],
     """w ← w − γ ∂L/∂w for every weight and bias, into new arrays; refuses a non-finite
     result. One vector operation on the flat parameters (see parameters.py)."""
     params, gradient = Parameters.pack(weights), Parameters.pack(grads)
-    new = params.flat - learning_rate * gradient.flat
-    if not np.isfinite(new).all():
-        layer = next(l + 1 for l, (W, b) in enumerate(Parameters.view(new, params.shapes()))
+    new = Parameters.view(params.flat - learning_rate * gradient.flat, params.shapes())
+    if not np.isfinite(new.flat).all():
+        layer = next(l + 1 for l, (W, b) in enumerate(new)
                      if not (np.isfinite(W).all() and np.isfinite(b).all()))
         raise DivergedError(
             f"the update would make a weight of layer {layer} non-finite "
             "(the step diverges); the weights were left as they were")
-    return Parameters.view(new, params.shapes())
+    return new
 
 
 def sgd_step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,

@@ -50,7 +50,3 @@ class Parameters(list):
 
     def shapes(self) -> list[tuple[int, int]]:
         return [W.shape for W, _ in self]
-
-    def empty_like(self) -> "Parameters":
-        """Uninitialised vector of the same layout (for a gradient to be written into)."""
-        return Parameters.view(np.empty_like(self.flat), self.shapes())

@@ -310,18 +310,15 @@ class Session:
             else:
                 example_index, epoch, cursor = self._next_example()
             xv, yv = ds.data.X[example_index], ds.targets[example_index]
+        # an overflow in the forward or backward pass is the example's fault; an update that
+        # diverges raises DivergedError itself
+        with finite("x" if example_index is None else "index"):
+            result = engine.sgd_step(self.arch, self.weights, xv, yv, lr)
+        new = result.weights
         grid_Y = None
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            try:
-                result = engine.sgd_step(self.arch, self.weights, xv, yv, lr)
-            except FloatingPointError:
-                raise InputError("x" if example_index is None else "index", OVERFLOW) from None
-            new = result.weights
-            if points is not None:
-                try:
-                    grid_Y = engine.predict(self.arch, new, points)
-                except FloatingPointError:
-                    raise InputError("grid", OVERFLOW) from None
+        if points is not None:
+            with finite("grid"):
+                grid_Y = engine.predict(self.arch, new, points)
         updates = [engine.LayerUpdate(W0, W1, b0, b1)
                    for (W0, b0), (W1, b1) in zip(self.weights, new)]
         before = self._snapshot()

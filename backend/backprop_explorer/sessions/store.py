@@ -46,11 +46,10 @@ class SessionStore:
         self.evict_idle_seconds = evict_idle_seconds
         self.backend = backend
         self.clock = clock
-        # how stale a session's last-used time may be on disk: well below the idle times
-        # that expiry and eviction go by
-        self.touch_every = min(TOUCH_EVERY, evict_idle_seconds / 10, ttl_seconds / 10)
         if backend is not None:
-            backend.touch_every = self.touch_every
+            # how stale a session's last-used time may be on disk: well below the idle
+            # times that expiry and eviction go by
+            backend.touch_every = min(TOUCH_EVERY, evict_idle_seconds / 10, ttl_seconds / 10)
         self._live: dict[str, Session] = {}
         self._last_used: dict[str, float] = {}      # in-memory store only
         self._guard = threading.RLock()

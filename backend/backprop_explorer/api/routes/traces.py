@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from .. import schemas
 from ..deps import store_of
 from ..limits import check_dataset_size
-from ..run import on_session
+from ..run import INLINE_MAX_ROWS, on_session
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
 
@@ -44,4 +44,4 @@ async def step(session_id: str, body: schemas.StepBody, request: Request):
                                   None if grid is None else (tuple(grid.x1), tuple(grid.x2), grid.n))
         return json_response(step_trace(result, session))
     return await on_session(store_of(request), session_id, run,
-                            inline=grid is None or grid.n * grid.n <= 2_500)
+                            inline=grid is None or grid.n * grid.n <= INLINE_MAX_ROWS)

@@ -9,7 +9,7 @@ from .. import schemas
 from ..config import Settings
 from ..deps import get_settings, get_store, store_of
 from ..limits import check_dataset_size
-from ..run import on_session
+from ..run import INLINE_MAX_ROWS, on_session
 from ..serialize import gradcheck_result, json_response
 from .sessions import NOT_FOUND
 
@@ -55,10 +55,10 @@ async def predict(session_id: str, body: schemas.PredictBody, request: Request):
         g = body.grid
         check_dataset_size(g.n * g.n, settings, "grid.n")
         return await on_session(store, session_id, lambda s: json_response(
-            {"Y": s.predict_grid(tuple(g.x1), tuple(g.x2), g.n)}), inline=g.n * g.n <= 2_500)
+            {"Y": s.predict_grid(tuple(g.x1), tuple(g.x2), g.n)}), inline=g.n * g.n <= INLINE_MAX_ROWS)
     check_dataset_size(len(body.X), settings, "X")
     return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(body.X)}),
-                            inline=len(body.X) <= 2_500)
+                            inline=len(body.X) <= INLINE_MAX_ROWS)
 
 
 @router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
