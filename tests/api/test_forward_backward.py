@@ -61,7 +61,8 @@ def test_backward_is_the_lectures_closed_forms(h, lecture):
     assert bwd["forward"]["loss"] == bwd["loss"] == pytest.approx(0.5 * err ** 2, rel=1e-14)
     hidden, out = bwd["grads"]
     for g in (hidden, out):
-        assert set(g) == {"dL_da", "dL_ds", "dL_dW", "dL_db"}
+        assert set(g) == {"dL_da", "dL_ds", "dL_dW", "dL_db", "da_ds"}
+    assert out["da_ds"] == [1.0]                      # linear output: ∂y/∂s = 1
     # output: δ = y − y*; ∂L/∂w_01^o, ∂L/∂w_11^o, ∂L/∂w_21^o
     assert out["dL_da"] == pytest.approx([err], rel=1e-14)
     assert out["dL_ds"] == pytest.approx([err], rel=1e-14)
@@ -73,6 +74,7 @@ def test_backward_is_the_lectures_closed_forms(h, lecture):
     x = {0: 1.0, 1: x1, 2: x2}
     for j in (1, 2):
         assert hidden["dL_da"][j - 1] == pytest.approx(err * w_o[j], rel=1e-14)
+        assert hidden["da_ds"][j - 1] == pytest.approx(z[j] * (1 - z[j]), rel=1e-14)
         delta = err * w_o[j] * z[j] * (1 - z[j])
         assert hidden["dL_ds"][j - 1] == pytest.approx(delta, rel=1e-13)
         assert hidden["dL_db"][j - 1] == pytest.approx(delta * x[0], rel=1e-13)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from backprop_explorer import engine
-from backprop_explorer.engine import Architecture, DivergedError, compiled, network
+from backprop_explorer.engine import Architecture, DivergedError, Parameters, compiled, network
 from reference import HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, random_problem
 
 RTOL, ATOL = 1e-12, 1e-15
@@ -170,7 +170,8 @@ def test_compiled_training_declines_a_divergence_and_numpy_reports_it():
     weights = engine.init_weights([2, 2, 1], "xavier", 0)
     X, Y = np.array([[1.0, 1.0]]), np.array([[100.0]])
     order = np.zeros(50, dtype=np.int64)
-    assert compiled.train(arch, weights, X, Y, order, 1e308) is None
-    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-        with pytest.raises((FloatingPointError, DivergedError)):
-            engine.sgd_per_example(arch, weights, X, Y, order, 1e308)
+    new, losses, failed = compiled.train(arch, weights, X, Y, order, 1e308)
+    assert failed == 0 and len(losses) == 0          # the first update already diverges
+    assert new.flat.tolist() == Parameters.pack(weights).flat.tolist()
+    with pytest.raises(DivergedError, match="update 1 of 50"):
+        engine.sgd_per_example(arch, weights, X, Y, order, 1e308)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..engine import ACTIVATIONS, LOSSES
 from .config import Settings
 
 LIMITS = Settings()   # static ceilings for the schema; the configured limits are checked in routes
@@ -13,8 +14,9 @@ LIMITS = Settings()   # static ceilings for the schema; the configured limits ar
 Num = Annotated[float, Field(allow_inf_nan=False, ge=-1e300, le=1e300)]
 Vector = list[Num]
 Matrix = list[list[Num]]
-ActivationName = Literal["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
-LossName = Literal["squared", "cross_entropy"]
+# the names the engine's tables define (engine/activations.py, engine/losses.py)
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
 InitScheme = Literal["xavier", "he", "uniform", "normal", "zeros"]
 DatasetName = Literal["xor", "circle", "gauss", "spiral", "moons", "plane"]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
@@ -193,6 +195,8 @@ class LayerGradsOut(BaseModel):
     dL_ds: list[float]
     dL_dW: list[list[float]]
     dL_db: list[float]
+    da_ds: list[float] | None = Field(
+        description="the local factor f′(s) of each unit (e.g. z(1 − z)); null for softmax")
 
 
 class BackwardTrace(BaseModel):
@@ -268,6 +272,34 @@ class DatasetInfo(BaseModel):
     description: str
     default_n: int
     default_noise: float
+
+
+class FormulaOut(BaseModel):
+    text: str = Field(description="unicode; {s} and {a} stand for the unit's s and activation")
+    latex: str
+
+
+class ActivationInfo(BaseModel):
+    name: str
+    description: str
+    output_only: bool
+    compiled: bool = Field(description="whether the compiled kernel runs it (else numpy)")
+    value: FormulaOut
+    derivative: FormulaOut
+
+
+class LossInfo(BaseModel):
+    name: str
+    description: str
+    compiled: bool
+    output_activations: list[str] | None
+    value: FormulaOut
+    dL_dy: FormulaOut
+
+
+class Meta(BaseModel):
+    activations: list[ActivationInfo]
+    losses: list[LossInfo]
 
 
 class Health(BaseModel):

@@ -42,7 +42,8 @@ def forward_trace(t) -> dict[str, Any]:
 def backward_trace(t) -> dict[str, Any]:
     return {"x": t.forward.x, "y": t.forward.y, "forward": forward_trace(t.forward),
             "loss": t.loss,
-            "grads": [{"dL_da": g.dL_da, "dL_ds": g.dL_ds, "dL_dW": g.dL_dW, "dL_db": g.dL_db}
+            "grads": [{"dL_da": g.dL_da, "dL_ds": g.dL_ds, "dL_dW": g.dL_dW, "dL_db": g.dL_db,
+                       "da_ds": g.da_ds}
                       for g in t.grads]}
 
 

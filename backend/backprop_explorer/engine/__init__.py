@@ -1,12 +1,13 @@
-"""The engine: numpy (network.py) with a compiled per-example step for small networks
-(compiled.py). No HTTP, no JSON. Reads like the lecture."""
+"""The engine: numpy (network.py) with compiled per-example kernels for small networks
+(compiled.py), one entry point per call (dispatch.py). No HTTP, no JSON. Reads like the
+lecture."""
 
-from .activations import ACTIVATIONS, Activation
+from .activations import ACTIVATIONS, Activation, Formula
 from .datasets import DATASETS, Dataset, make_dataset, shuffled_order
+from .dispatch import backward, forward, predict, sgd_per_example, sgd_step, uses_compiled
 from .errors import DIVERGED, DivergedError, InputError
 from .init import INIT_SCHEMES, init_weights
 from .losses import LOSSES, Loss
-from .parameters import Parameters
 from .network import (
     Architecture,
     BackwardTrace,
@@ -16,20 +17,18 @@ from .network import (
     LayerUpdate,
     StepTrace,
     Weights,
-    backward,
-    forward,
+    batch_gradients,
     gradcheck,
     loss_of,
-    predict,
     sgd_update,
-    batch_gradients,
 )
-from .step import sgd_per_example, sgd_step
+from .parameters import Parameters
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "DATASETS", "Dataset", "make_dataset", "shuffled_order", "INIT_SCHEMES",
-    "init_weights", "LOSSES", "Loss", "Parameters", "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
-    "LayerForward", "LayerGrads", "LayerUpdate", "Weights", "backward", "forward",
-    "gradcheck", "loss_of", "predict", "sgd_update", "batch_gradients", "DIVERGED",
-    "StepTrace", "sgd_step", "sgd_per_example",
+    "ACTIVATIONS", "Activation", "Formula", "DATASETS", "Dataset", "make_dataset",
+    "shuffled_order", "INIT_SCHEMES", "init_weights", "LOSSES", "Loss", "Parameters",
+    "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
+    "LayerForward", "LayerGrads", "LayerUpdate", "StepTrace", "Weights", "DIVERGED",
+    "forward", "backward", "sgd_step", "predict", "sgd_per_example", "uses_compiled",
+    "batch_gradients", "gradcheck", "loss_of", "sgd_update",
 ]

@@ -1,15 +1,24 @@
-"""Activation functions: value a = f(s) and local derivative da/ds.
+"""Activation functions: the one table every other part of the project reads.
 
-Each entry works on arrays of any shape (one example or a batch in rows).
-`derivative(s, a)` is given both the pre-activation and the activation so the
-lecture's forms can be used directly, e.g. sigmoid: z(1 - z).
-Softmax couples the units of a layer, so it has a vector-Jacobian product
-instead of an elementwise derivative (see `Activation.backprop`).
+Each entry holds everything about one activation: its value a = f(s) and local
+derivative da/ds in numpy (on arrays of any shape: one example or a batch in rows), the
+lecture's formulas for both (text and LaTeX templates, in which `{s}` stands for the
+unit's pre-activation symbol and `{a}` for its activation symbol, e.g. z2), and its code
+in the compiled kernel (compiled.py; None: no compiled form, the numpy path runs it).
+Everything else derives from this table: the API's accepted names and `GET /api/meta`
+(which the frontend's notation module renders), the compiled kernel's codes, the tests'
+parametrisation. Adding an activation here is enough for every route to accept and run it
+(with numpy); giving it a `compiled` code also needs its branch in compiled.py, which
+tests/engine/test_one_table.py checks.
+
+`derivative(s, a)` is given both the pre-activation and the activation so the lecture's
+forms can be used directly, e.g. sigmoid: z(1 − z). Softmax couples the units of a layer,
+so it has a vector-Jacobian product instead of an elementwise derivative (`backprop`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -19,7 +28,7 @@ LEAKY_SLOPE = 0.01
 def sigmoid(s: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function for any finite or infinite input:
     1/(1 + e^(−s)) for s ≥ 0, e^s/(1 + e^s) below, with one exp of −|s| (which never
-    overflows). The compiled step (compiled.py) uses the same two forms."""
+    overflows). The compiled kernel (compiled.py) uses the same two forms."""
     e = np.exp(-np.abs(s))
     return np.where(s >= 0, 1.0, e) / (1.0 + e)
 
@@ -31,12 +40,26 @@ def softmax(s: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A formula as a person reads it: unicode text and LaTeX, with `{s}` and `{a}` for the
+    unit's pre-activation and activation symbols."""
+    text: str
+    latex: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"text": self.text, "latex": self.latex}
+
+
+@dataclass(frozen=True)
 class Activation:
     name: str
+    description: str
     value: Callable[[np.ndarray], np.ndarray]
     # da/ds elementwise, from s and a; None for softmax (not elementwise)
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
-    formula: str          # the local derivative as the UI writes it
+    value_formula: Formula            # a = f(s)
+    derivative_formula: Formula       # da/ds
+    compiled: int | None = None       # the kernel's code for it (compiled.py); None: numpy only
     output_only: bool = False
 
     def backprop(self, dL_da: np.ndarray, s: np.ndarray, a: np.ndarray,
@@ -47,16 +70,46 @@ class Activation:
         # softmax: ∂L/∂s_j = a_j (∂L/∂a_j − Σ_k ∂L/∂a_k a_k)
         return np.multiply(a, dL_da - np.sum(dL_da * a, axis=-1, keepdims=True), out=into)
 
+    def local_derivative(self, s: np.ndarray, a: np.ndarray) -> np.ndarray | None:
+        """f′(s) per unit, or None where it is not elementwise (softmax)."""
+        return None if self.derivative is None else self.derivative(s, a)
 
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, lambda s, a: a * (1.0 - a), "z(1 − z)"),
-    "tanh": Activation("tanh", np.tanh, lambda s, a: 1.0 - a * a, "1 − z²"),
-    "relu": Activation("relu", lambda s: np.maximum(s, 0.0),
-                       lambda s, a: (s > 0).astype(np.float64), "1 if s > 0 else 0"),
-    "leaky_relu": Activation("leaky_relu", lambda s: np.where(s > 0, s, LEAKY_SLOPE * s),
-                             lambda s, a: np.where(s > 0, 1.0, LEAKY_SLOPE),
-                             "1 if s > 0 else 0.01"),
-    "linear": Activation("linear", lambda s: s.astype(np.float64, copy=True),
-                         lambda s, a: np.ones_like(s), "1"),
-    "softmax": Activation("softmax", softmax, None, "softmax Jacobian", output_only=True),
-}
+    def describe(self) -> dict:
+        """This entry as GET /api/meta serves it."""
+        return {"name": self.name, "description": self.description,
+                "output_only": self.output_only, "compiled": self.compiled is not None,
+                "value": self.value_formula.as_dict(),
+                "derivative": self.derivative_formula.as_dict()}
+
+
+def _table(*entries: Activation) -> dict[str, Activation]:
+    return {a.name: a for a in entries}
+
+
+ACTIVATIONS: dict[str, Activation] = _table(
+    Activation("sigmoid", "logistic sigmoid (the lecture's)", sigmoid,
+               lambda s, a: a * (1.0 - a),
+               Formula("σ({s})", r"\sigma({s})"), Formula("{a}(1 − {a})", "{a}(1 - {a})"),
+               compiled=0),
+    Activation("tanh", "hyperbolic tangent", np.tanh, lambda s, a: 1.0 - a * a,
+               Formula("tanh({s})", r"\tanh({s})"), Formula("(1 − {a}²)", "(1 - {a}^{2})"),
+               compiled=1),
+    Activation("relu", "rectified linear unit", lambda s: np.maximum(s, 0.0),
+               lambda s, a: (s > 0).astype(np.float64),
+               Formula("max(0, {s})", r"\max(0, {s})"),
+               Formula("[{s} > 0]", r"[{s} > 0]"), compiled=2),
+    Activation("leaky_relu", f"leaky ReLU (slope {LEAKY_SLOPE} below 0)",
+               lambda s: np.where(s > 0, s, LEAKY_SLOPE * s),
+               lambda s, a: np.where(s > 0, 1.0, LEAKY_SLOPE),
+               Formula(f"max({LEAKY_SLOPE}·{{s}}, {{s}})", rf"\max({LEAKY_SLOPE}\,{{s}}, {{s}})"),
+               Formula(f"({{s}} > 0 ? 1 : {LEAKY_SLOPE})",
+                       rf"\begin{{cases}}1 & {{s}} > 0\\ {LEAKY_SLOPE} & \text{{else}}\end{{cases}}"),
+               compiled=3),
+    Activation("linear", "identity", lambda s: s.astype(np.float64, copy=True),
+               lambda s, a: np.ones_like(s),
+               Formula("{s}", "{s}"), Formula("1", "1"), compiled=4),
+    Activation("softmax", "softmax over the layer's units", softmax, None,
+               Formula("e^{s} / Σ e^s", r"\frac{e^{{s}}}{\sum_k e^{s_k}}"),
+               Formula("softmax Jacobian", r"\operatorname{diag}(y) - y y^{\top}"),
+               compiled=5, output_only=True),
+)

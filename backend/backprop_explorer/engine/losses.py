@@ -10,10 +10,12 @@ simplifies to y − y* (and stays exact where ∂L/∂y alone would overflow).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+
+from .activations import Formula
 
 TINY = np.finfo(np.float64).tiny
 
@@ -57,10 +59,25 @@ def _cross_entropy_grad(y, t, activation):
 
 @dataclass(frozen=True)
 class Loss:
+    """One loss: numpy value and ∂L/∂y, the lecture's formulas, the kernel's code
+    (compiled.py; None: numpy only). As with activations.ACTIVATIONS, this table is the one
+    place a loss is defined."""
     name: str
+    description: str
     value: Callable[..., np.ndarray]          # (y, t, s, activation) -> loss per example
     dL_da: Callable[[np.ndarray, np.ndarray, str], np.ndarray]   # (y, t, output activation)
     output_activations: tuple[str, ...] | None   # allowed output activations (None: any)
+    value_formula: Formula
+    dL_dy_formula: Formula
+    compiled: int | None = None
+
+    def describe(self) -> dict:
+        """This entry as GET /api/meta serves it."""
+        return {"name": self.name, "description": self.description,
+                "compiled": self.compiled is not None,
+                "output_activations": None if self.output_activations is None
+                else list(self.output_activations),
+                "value": self.value_formula.as_dict(), "dL_dy": self.dL_dy_formula.as_dict()}
 
     def fused_delta(self, activation: str, y: np.ndarray, t: np.ndarray,
                     into: np.ndarray | None = None) -> np.ndarray | None:
@@ -72,8 +89,14 @@ class Loss:
         return None
 
 
-LOSSES: dict[str, Loss] = {
-    "squared": Loss("squared", _squared, _squared_grad, None),
-    "cross_entropy": Loss("cross_entropy", _cross_entropy, _cross_entropy_grad,
-                          ("sigmoid", "softmax")),
-}
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
+    Loss("squared", "squared error (the lecture's)", _squared, _squared_grad, None,
+         Formula("½ Σ (y − y*)²", r"\tfrac{1}{2}\sum_k (y_k - y_k^{*})^{2}"),
+         Formula("y − y*", "y - y^{*}"), compiled=0),
+    Loss("cross_entropy", "cross-entropy (sigmoid: binary, softmax: categorical)",
+         _cross_entropy, _cross_entropy_grad, ("sigmoid", "softmax"),
+         Formula("−Σ [y* log y + (1 − y*) log(1 − y)]",
+                 r"-\sum_k \left[y_k^{*}\log y_k + (1 - y_k^{*})\log(1 - y_k)\right]"),
+         Formula("−y*/y + (1 − y*)/(1 − y)", r"-\frac{y^{*}}{y} + \frac{1 - y^{*}}{1 - y}"),
+         compiled=1),
+)}

@@ -81,6 +81,7 @@ class LayerGrads:
     dL_ds: np.ndarray                # δ, cached for the layer below
     dL_dW: np.ndarray                # includes λW when L2 is on
     dL_db: np.ndarray
+    da_ds: np.ndarray | None = None  # the local factor f′(s) per unit (None: softmax)
 
 
 @dataclass
@@ -164,7 +165,9 @@ def backward(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray)
         np.outer(fwd.layers[l - 1].a if l > 0 else x, delta, out=dL_dW)
         if arch.l2:
             dL_dW += arch.l2 * W
-        grads[l] = LayerGrads(dL_da, dL_db, dL_dW, dL_db)
+        here = fwd.layers[l]
+        grads[l] = LayerGrads(dL_da, dL_db, dL_dW, dL_db,
+                              ACTIVATIONS[arch.activations[l]].local_derivative(here.s, here.a))
         if l > 0:
             # reuse the cached δ of this layer: ∂L/∂a_below = W·δ
             dL_da = W @ delta
@@ -200,7 +203,8 @@ def sgd_update(weights: Weights, grads: list[tuple[np.ndarray, np.ndarray]],
     """w ← w − γ ∂L/∂w for every weight and bias, into new arrays; refuses a non-finite
     result. One vector operation on the flat parameters (see parameters.py)."""
     params, gradient = Parameters.pack(weights), Parameters.pack(grads)
-    new = Parameters.view(params.flat - learning_rate * gradient.flat, params.shapes())
+    with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+        new = Parameters.view(params.flat - learning_rate * gradient.flat, params.shapes())
     if not np.isfinite(new.flat).all():
         layer = next(l + 1 for l, (W, b) in enumerate(new)
                      if not (np.isfinite(W).all() and np.isfinite(b).all()))

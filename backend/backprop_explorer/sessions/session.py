@@ -6,6 +6,7 @@ unchanged if it raises.
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from contextlib import contextmanager
@@ -237,7 +238,8 @@ class Session:
     def gradcheck(self, x, y, epsilon: float):
         xv, yv = self.example(x, y)
         with finite("x"):
-            return engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
+            _, numeric = engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
+            return engine.backward(self.arch, self.weights, xv, yv), numeric
 
     def require_dataset(self, action: str) -> DatasetState:
         if self.dataset is None:
@@ -341,6 +343,8 @@ class Session:
         last_epoch = epoch + epochs if epochs is not None else None
         losses: list[float] = []
         epoch_losses: list[float] = []
+        # every update is checked (dispatch / sgd_update raise DivergedError), and so is every
+        # loss reported; nothing below touches the session until all of it has succeeded
         with finite("learning_rate", DIVERGED, DivergedError):
             while (len(losses) < steps) if steps is not None else (epoch < last_epoch):  # type: ignore[operator]
                 order = ds.order(epoch)
@@ -352,24 +356,32 @@ class Session:
                 else:
                     take = order[cursor:cursor + batch_size]
                     loss, grads = engine.batch_gradients(self.arch, weights, X[take], Y[take])
-                    weights = engine.sgd_update(weights, grads, lr)
+                    if not math.isfinite(loss):
+                        raise DivergedError(_diverged_update(len(losses)))
+                    try:
+                        weights = engine.sgd_update(weights, grads, lr)
+                    except DivergedError:
+                        raise DivergedError(_diverged_update(len(losses))) from None
                     losses.append(loss)
                 cursor += len(take)
                 if cursor == n:
                     cursor, epoch = 0, epoch + 1
-                    epoch_losses.append(engine.loss_of(self.arch, weights, X, Y))
-            dataset_loss = engine.loss_of(self.arch, weights, X, Y)
+                    epoch_losses.append(_dataset_loss(self.arch, weights, X, Y, len(losses)))
+            dataset_loss = _dataset_loss(self.arch, weights, X, Y, len(losses))
+            accuracy = self.accuracy(weights)
         before = self._snapshot()
         self.weights, self.step, self.epoch = weights, self.step + len(losses), epoch
         ds.cursor = cursor
         self._commit(before)
-        return TrainResult(len(losses), losses, epoch_losses, dataset_loss, self.accuracy())
+        return TrainResult(len(losses), losses, epoch_losses, dataset_loss, accuracy)
 
-    def accuracy(self) -> float | None:
+    def accuracy(self, weights: Weights | None = None) -> float | None:
+        """The share of dataset examples classified right (by the session's weights, or
+        `weights`); None for regression or without a dataset."""
         ds = self.dataset
         if ds is None or ds.data.task != "classification":
             return None
-        out = engine.predict(self.arch, self.weights, ds.data.X)
+        out = engine.predict(self.arch, self.weights if weights is None else weights, ds.data.X)
         if out.shape[1] == 1:
             hits = (out[:, 0] > 0.5) == (ds.targets[:, 0] > 0.5)
         else:
@@ -380,6 +392,22 @@ class Session:
         if self.dataset is None:
             return None
         return int(self.dataset.order(self.epoch)[self.dataset.cursor])
+
+
+def _diverged_update(done: int) -> str:
+    return (f"update {done + 1} would make a weight or the loss non-finite (the training "
+            "diverges); nothing was changed; use a smaller learning rate")
+
+
+def _dataset_loss(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray,
+                  done: int) -> float:
+    """The mean loss over the dataset after `done` updates; DivergedError if not finite."""
+    loss = engine.loss_of(arch, weights, X, Y)
+    if not math.isfinite(loss):
+        raise DivergedError(f"after update {done} the loss over the dataset is not finite "
+                            "(the training diverges); nothing was changed; use a smaller "
+                            "learning rate")
+    return loss
 
 
 def make_dataset_state(arch: Architecture, spec: dict[str, Any] | None,
