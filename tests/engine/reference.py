@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-HIDDEN_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
-OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ["softmax"]
+from backprop_explorer.engine import ACTIVATIONS, LOSSES
+
+# The tests' parametrisation comes from the engine's tables, so an activation or loss added
+# there is tested everywhere at once (and this module's own formulas below, which are the
+# independent reference, raise for a name they do not know: the tests fail until it is added)
+HIDDEN_ACTIVATIONS = [name for name, a in ACTIVATIONS.items() if not a.output_only]
+OUTPUT_ACTIVATIONS = list(ACTIVATIONS)
 # (output activation, loss) pairs the engine allows
-OUTPUT_LOSS_PAIRS = [(act, "squared") for act in OUTPUT_ACTIVATIONS] + [
-    ("sigmoid", "cross_entropy"), ("softmax", "cross_entropy")]
+OUTPUT_LOSS_PAIRS = [(act, name) for name, loss in LOSSES.items() for act in OUTPUT_ACTIVATIONS
+                     if loss.output_activations is None or act in loss.output_activations]
 
 
 def activate(name: str, s: np.ndarray) -> np.ndarray:

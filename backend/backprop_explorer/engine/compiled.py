@@ -28,7 +28,7 @@ import numpy as np
 try:   # numba is a dependency; without it (e.g. an unusual platform) network.py does all
     from numba import njit
 except ImportError:  # pragma: no cover
-    njit = None
+    njit = None  # type: ignore[assignment]
 
 from .activations import ACTIVATIONS
 from .activations import LEAKY_SLOPE as _LEAKY
@@ -77,8 +77,8 @@ def _activate(code, s):
 def _forward(sizes, acts, w, act, s):
     """act[:n0] holds the input x; fills s (all layers' s) and act[n0:] (their a)."""
     o = ui = us = 0             # offsets: this layer's W in w, its input in act, its s
-    for l in range(sizes.shape[0] - 1):
-        n_in, n_out, code = sizes[l], sizes[l + 1], acts[l]
+    for k in range(sizes.shape[0] - 1):
+        n_in, n_out, code = sizes[k], sizes[k + 1], acts[k]
         for j in range(n_out):
             acc = 0.0
             for i in range(n_in):
@@ -188,8 +188,8 @@ def _backward(sizes, acts, loss_code, l2, params, y, act, S, DA, DS, G):
         _delta(out_code, s_out, a_out, da_out, ds_out, d_out)
 
     o_end, u = P, U             # ends of this layer's parameters and units
-    for l in range(L - 1, -1, -1):
-        n_in, n_o = sizes[l], sizes[l + 1]
+    for k in range(L - 1, -1, -1):
+        n_in, n_o = sizes[k], sizes[k + 1]
         o = o_end - (n_in + 1) * n_o
         u -= n_o
         delta = G[o + n_in * n_o:o_end]
@@ -200,14 +200,14 @@ def _backward(sizes, acts, loss_code, l2, params, y, act, S, DA, DS, G):
                 if l2 != 0.0:
                     g = g + l2 * params[o + i * n_o + j]
                 G[o + i * n_o + j] = g
-        if l > 0:               # reuse δ: ∂L/∂a below = W·δ, then δ below = f'(s) ⊙ ∂L/∂a
+        if k > 0:               # reuse δ: ∂L/∂a below = W·δ, then δ below = f'(s) ⊙ ∂L/∂a
             ub = u - n_in
             for i in range(n_in):
                 acc = 0.0
                 for j in range(n_o):
                     acc += params[o + i * n_o + j] * delta[j]
                 DA[ub + i] = acc
-            _delta(acts[l - 1], S[ub:u], act[n0 + ub:n0 + u], DA[ub:u], DS[ub:u], G[o - n_in:o])
+            _delta(acts[k - 1], S[ub:u], act[n0 + ub:n0 + u], DA[ub:u], DS[ub:u], G[o - n_in:o])
         o_end = o
 
 
@@ -282,8 +282,8 @@ def _predict_kernel(sizes, acts, params, X, Y):
     L = sizes.shape[0] - 1
     n0, n_out = sizes[0], sizes[L]
     U = 0
-    for l in range(L):
-        U += sizes[l + 1]
+    for k in range(L):
+        U += sizes[k + 1]
     act, S = np.empty(n0 + U), np.empty(U)
     for r in range(X.shape[0]):
         act[:n0] = X[r]
@@ -304,8 +304,8 @@ def _train_kernel(sizes, acts, loss_code, l2, lr, params, X, Y, order, losses):
     n0 = sizes[0]
     P = params.shape[0]
     U = 0
-    for l in range(sizes.shape[0] - 1):
-        U += sizes[l + 1]
+    for k in range(sizes.shape[0] - 1):
+        U += sizes[k + 1]
     act, out, new = np.empty(n0 + U), np.empty(4 * U + P + 1), np.empty(P)
     for k in range(order.shape[0]):
         i = order[k]

@@ -41,4 +41,4 @@ def init_weights(layers: list[int], scheme: str, seed: int) -> Parameters:
     rng = np.random.default_rng(seed)
     make = INIT_SCHEMES[scheme]
     return Parameters.pack([(make(rng, n_in, n_out).astype(np.float64), np.zeros(n_out))
-                            for n_in, n_out in zip(layers[:-1], layers[1:])])
+                            for n_in, n_out in zip(layers[:-1], layers[1:], strict=True)])

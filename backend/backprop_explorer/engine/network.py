@@ -49,12 +49,12 @@ class Architecture:
 
     @cached_property
     def n_parameters(self) -> int:
-        return sum((i + 1) * o for i, o in zip(self.layers[:-1], self.layers[1:]))
+        return sum((i + 1) * o for i, o in zip(self.layers[:-1], self.layers[1:], strict=True))
 
     @cached_property
     def shapes(self) -> tuple[tuple[int, int], ...]:
         """(n_in, n_out) of each layer's W."""
-        return tuple(zip(self.layers[:-1], self.layers[1:]))
+        return tuple(zip(self.layers[:-1], self.layers[1:], strict=True))
 
 
 @dataclass
@@ -124,7 +124,7 @@ def forward(arch: Architecture, weights: Weights, x: np.ndarray,
     """Predict for one example (or a batch), keeping every s and a."""
     layers = []
     a = x
-    for (W, b), name in zip(weights, arch.activations):
+    for (W, b), name in zip(weights, arch.activations, strict=True):
         s = a @ W + b
         a = ACTIVATIONS[name].value(s)
         layers.append(LayerForward(s, a))
@@ -159,21 +159,21 @@ def backward(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray)
     gradient = Parameters.view(np.empty(arch.n_parameters), arch.shapes)
     grads: list[LayerGrads] = [None] * n  # type: ignore[list-item]
     dL_da, delta = _output_delta(arch, fwd.layers[-1], y, gradient[-1][1])
-    for l in range(n - 1, -1, -1):
-        W = weights[l][0]
-        dL_dW, dL_db = gradient[l]           # dL_db already holds δ (∂L/∂b = δ)
-        np.outer(fwd.layers[l - 1].a if l > 0 else x, delta, out=dL_dW)
+    for k in range(n - 1, -1, -1):
+        W = weights[k][0]
+        dL_dW, dL_db = gradient[k]           # dL_db already holds δ (∂L/∂b = δ)
+        np.outer(fwd.layers[k - 1].a if k > 0 else x, delta, out=dL_dW)
         if arch.l2:
             dL_dW += arch.l2 * W
-        here = fwd.layers[l]
-        grads[l] = LayerGrads(dL_da, dL_db, dL_dW, dL_db,
-                              ACTIVATIONS[arch.activations[l]].local_derivative(here.s, here.a))
-        if l > 0:
+        here = fwd.layers[k]
+        grads[k] = LayerGrads(dL_da, dL_db, dL_dW, dL_db,
+                              ACTIVATIONS[arch.activations[k]].local_derivative(here.s, here.a))
+        if k > 0:
             # reuse the cached δ of this layer: ∂L/∂a_below = W·δ
             dL_da = W @ delta
-            below = fwd.layers[l - 1]
-            delta = ACTIVATIONS[arch.activations[l - 1]].backprop(
-                dL_da, below.s, below.a, gradient[l - 1][1])
+            below = fwd.layers[k - 1]
+            delta = ACTIVATIONS[arch.activations[k - 1]].backprop(
+                dL_da, below.s, below.a, gradient[k - 1][1])
     return BackwardTrace(fwd, fwd.loss, grads, gradient)  # type: ignore[arg-type]
 
 
@@ -184,17 +184,17 @@ def batch_gradients(arch: Architecture, weights: Weights, X: np.ndarray,
     fwd = forward(arch, weights, X, Y)
     _, delta = _output_delta(arch, fwd.layers[-1], Y)
     out = Parameters.view(np.empty(arch.n_parameters), arch.shapes)
-    for l in range(len(weights) - 1, -1, -1):
-        W = weights[l][0]
-        dW, db = out[l]
-        a_below = fwd.layers[l - 1].a if l > 0 else X
+    for k in range(len(weights) - 1, -1, -1):
+        W = weights[k][0]
+        dW, db = out[k]
+        a_below = fwd.layers[k - 1].a if k > 0 else X
         np.divide(a_below.T @ delta, m, out=dW)
         if arch.l2:
             dW += arch.l2 * W
         np.divide(delta.sum(axis=0), m, out=db)
-        if l > 0:
-            below = fwd.layers[l - 1]
-            delta = ACTIVATIONS[arch.activations[l - 1]].backprop(delta @ W.T, below.s, below.a)
+        if k > 0:
+            below = fwd.layers[k - 1]
+            delta = ACTIVATIONS[arch.activations[k - 1]].backprop(delta @ W.T, below.s, below.a)
     return fwd.loss, out  # type: ignore[return-value]
 
 
@@ -206,7 +206,7 @@ def sgd_update(weights: Weights, grads: list[tuple[np.ndarray, np.ndarray]],
     with np.errstate(over="ignore", invalid="ignore"):   # checked just below
         new = Parameters.view(params.flat - learning_rate * gradient.flat, params.shapes())
     if not np.isfinite(new.flat).all():
-        layer = next(l + 1 for l, (W, b) in enumerate(new)
+        layer = next(k + 1 for k, (W, b) in enumerate(new)
                      if not (np.isfinite(W).all() and np.isfinite(b).all()))
         raise DivergedError(
             f"the update would make a weight of layer {layer} non-finite "
@@ -226,7 +226,7 @@ def sgd_step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
         loss_after = loss_of(arch, new, x, y)
     except FloatingPointError:
         raise DivergedError(DIVERGED) from None
-    return StepTrace(trace, new, loss_after)  # type: ignore[arg-type]
+    return StepTrace(trace, new, loss_after)
 
 
 def loss_of(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:
@@ -253,9 +253,9 @@ def gradcheck(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray
     trace = backward(arch, weights, x, y)
     work = [(W.copy(), b.copy()) for W, b in weights]
     numeric = []
-    for l in range(len(work)):
+    for k in range(len(work)):
         pair = []
-        for param in work[l]:
+        for param in work[k]:
             grad = np.zeros_like(param)
             for idx in np.ndindex(param.shape):
                 orig = param[idx]

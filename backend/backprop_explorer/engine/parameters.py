@@ -13,7 +13,7 @@ by layer as W (row-major) then b.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class Parameters(list):
         self.flat = flat
 
     @classmethod
-    def view(cls, flat: np.ndarray, shapes: Iterable[tuple[int, int]]) -> "Parameters":
+    def view(cls, flat: np.ndarray, shapes: Iterable[tuple[int, int]]) -> Parameters:
         """Views of `flat` for layers of these (n_in, n_out) shapes."""
         layers, o = [], 0
         for n_in, n_out in shapes:
@@ -40,7 +40,7 @@ class Parameters(list):
         return cls(layers, flat)
 
     @classmethod
-    def pack(cls, weights: Iterable[tuple[np.ndarray, np.ndarray]]) -> "Parameters":
+    def pack(cls, weights: Iterable[tuple[np.ndarray, np.ndarray]]) -> Parameters:
         """The same values in one new vector (or `weights` itself if already packed)."""
         if isinstance(weights, Parameters):
             return weights

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Snapshot:
 
     @classmethod
     def of(cls, arch: Architecture, weights: Weights, step: int, epoch: int,
-           cursor: int) -> "Snapshot":
+           cursor: int) -> Snapshot:
         return cls(engine.Parameters.pack(weights).flat, arch.shapes, step, epoch, cursor)
 
     @property
@@ -83,7 +84,7 @@ class History:
         return len(self._flat)
 
     def __iter__(self) -> Iterator[Snapshot]:
-        for flat, (step, epoch, cursor) in zip(self._flat, self._meta):
+        for flat, (step, epoch, cursor) in zip(self._flat, self._meta, strict=True):
             yield Snapshot(flat, self._shapes, step, epoch, cursor)
 
 
@@ -146,11 +147,12 @@ def weights_from_lists(arch: Architecture, layers: list[dict], name: str = "weig
     if len(layers) != len(arch.layers) - 1:
         raise InputError(name, f"expected {len(arch.layers) - 1} layer(s), got {len(layers)}")
     out = []
-    for l, (layer, n_in, n_out) in enumerate(zip(layers, arch.layers[:-1], arch.layers[1:])):
+    for k, (layer, n_in, n_out) in enumerate(zip(layers, arch.layers[:-1], arch.layers[1:], strict=True)):
         if len(layer["W"]) != n_in:
-            raise InputError(f"{name}.{l}.W", f"expected {n_in} row(s) of {n_out}, got {len(layer['W'])} row(s)")
-        W = _as_matrix(layer["W"], n_out, f"{name}.{l}.W")
-        b = _as_vector(layer["b"], n_out, f"{name}.{l}.b")
+            raise InputError(f"{name}.{k}.W",
+                             f"expected {n_in} row(s) of {n_out}, got {len(layer['W'])} row(s)")
+        W = _as_matrix(layer["W"], n_out, f"{name}.{k}.W")
+        b = _as_vector(layer["b"], n_out, f"{name}.{k}.b")
         out.append((W, b))
     return out
 
@@ -179,7 +181,7 @@ class Session:
 
     # ----- construction -------------------------------------------------
     @classmethod
-    def create(cls, session_id: str, spec: dict[str, Any]) -> "Session":
+    def create(cls, session_id: str, spec: dict[str, Any]) -> Session:
         arch = Architecture(tuple(spec["layers"]), tuple(spec["activations"]), spec["loss"],
                             float(spec["l2"]))
         init = dict(spec["init"])
@@ -203,13 +205,20 @@ class Session:
             _targets_check(self.arch, yv, "y")
         return xv, yv
 
+    def labelled(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """An example with its target y* (both required)."""
+        xv, yv = self.example(x, y)
+        if yv is None:
+            raise InputError("y", "the target y* is required")
+        return xv, yv
+
     def forward(self, x, y=None) -> engine.ForwardTrace:
         xv, yv = self.example(x, y)
         with finite("x"):
             return engine.forward(self.arch, self.weights, xv, yv)
 
     def backward(self, x, y) -> engine.BackwardTrace:
-        xv, yv = self.example(x, y)
+        xv, yv = self.labelled(x, y)
         with finite("x"):
             return engine.backward(self.arch, self.weights, xv, yv)
 
@@ -236,7 +245,7 @@ class Session:
             return engine.predict(self.arch, self.weights, points)
 
     def gradcheck(self, x, y, epsilon: float):
-        xv, yv = self.example(x, y)
+        xv, yv = self.labelled(x, y)
         with finite("x"):
             _, numeric = engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
             return engine.backward(self.arch, self.weights, xv, yv), numeric
@@ -301,7 +310,7 @@ class Session:
                 raise InputError("y" if y is None else "x", "x and y go together: give both or neither")
             if index is not None:
                 raise InputError("index", "give either x and y or an index, not both")
-            xv, yv = self.example(x, y)
+            xv, yv = self.labelled(x, y)
             example_index = None
         else:
             ds = self.require_dataset("take the next example from")
@@ -322,13 +331,13 @@ class Session:
             with finite("grid"):
                 grid_Y = engine.predict(self.arch, new, points)
         updates = [engine.LayerUpdate(W0, W1, b0, b1)
-                   for (W0, b0), (W1, b1) in zip(self.weights, new)]
+                   for (W0, b0), (W1, b1) in zip(self.weights, new, strict=True)]
         before = self._snapshot()
         self.weights, self.step, self.epoch = new, self.step + 1, epoch
         if self.dataset:
             self.dataset.cursor = cursor
         self._commit(before)
-        return StepResult(result.backward, updates, lr, example_index, result.loss_after, grid_Y)  # type: ignore[arg-type]
+        return StepResult(result.backward, updates, lr, example_index, result.loss_after, grid_Y)
 
     def train(self, *, epochs: int | None = None, steps: int | None = None,
               batch_size: int = 1, learning_rate: float | None = None) -> TrainResult:
