@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install install-test chromium bench
+.PHONY: serve test install install-test chromium bench lint lint-py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ chromium:
 serve: install
 	$(BIN)/python -m backprop_explorer --host $(HOST) --port $(PORT)
 
-test: install-test chromium
+# ruff (E, F, W, B, I, UP) and mypy on the backend; see [tool.ruff] / [tool.mypy] in pyproject.toml
+lint-py: install-test
+	$(BIN)/ruff check backend/
+	$(BIN)/mypy
+
+lint: lint-py
+
+# The whole suite with the compiled path on, then the engine/API/client/reliability parts
+# again with it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU.
+# (The browser and benchmark-script tests only draw or time what the API returns, whichever
+# path computed it.)
+test: install-test chromium lint
 	node --test tests/js/
 	$(BIN)/python -m pytest
+	BPE_COMPILED=0 $(BIN)/python -m pytest -q --ignore=tests/e2e --ignore=tests/bench
