@@ -20,7 +20,8 @@ from ..sessions.presets import LECTURE, resolve_network_spec
 from .config import Settings
 from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
-from .routes import meta, sessions, traces, training
+from ..exercises import ExerciseStore
+from .routes import exercises, meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
             yield
         finally:
             sweeper.cancel()
+            app.state.exercises.close()
             if store.backend:
                 store.backend.close()
 
@@ -95,11 +97,13 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.exercises = ExerciseStore(None if store.backend is None else settings.database_path)
+    store.on_delete.append(app.state.exercises.delete_session)
     app.state.demo_session_id = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # the hot routes first: FastAPI matches routes in order
-    for module in (traces, sessions, training, meta):
+    for module in (traces, sessions, training, meta, exercises):
         app.include_router(module.router)
 
     if settings.cors_origins:

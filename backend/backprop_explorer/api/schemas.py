@@ -369,3 +369,105 @@ COMMON_ERRORS = {
 }
 TOO_MANY_SESSIONS = {429: {"model": ErrorDetail,
                            "description": "max_sessions reached, all sessions in recent use"}}
+
+
+# ---- exercises (predict, then reveal) ------------------------------------------------
+QuantityName = Literal["s", "a", "loss", "dL_da", "da_ds", "dL_ds", "dL_dW", "dL_db",
+                       "W_after", "b_after"]
+Tolerance = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+Index = Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)]
+
+
+class ExerciseWeight(Strict):
+    layer: Annotated[int, Field(ge=0, le=LIMITS.max_layers)] = Field(
+        description="0-based over the non-input layers (the trace's lists)")
+    i: Annotated[int, Field(ge=-1, le=LIMITS.max_units)] = Field(
+        description="unit below (0-based), -1 for the bias w_0j")
+    j: Annotated[int, Field(ge=0, le=LIMITS.max_units)]
+
+
+class ExerciseBody(Strict):
+    x: Vector | None = None
+    y: Vector | None = None
+    index: Index | None = Field(None, description="dataset example; neither x/y nor index: "
+                                "the session's next example (the session is not changed)")
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = Field(
+        None, description="a per-student problem: round weights and an example from this seed")
+    quantities: Annotated[list[QuantityName], Field(min_length=1, max_length=10)] | None = None
+    weight: ExerciseWeight | None = Field(None, description="only the chain of this one ∂L/∂w")
+    kind: Literal["value", "sign"] = "value"
+    rtol: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.01
+    atol: Tolerance = 1e-4
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {}, {"x": [1, 0.5], "y": [1]}, {"index": 2, "quantities": ["dL_ds", "dL_dW"]},
+        {"seed": 17}, {"weight": {"layer": 0, "i": 1, "j": 1}}, {"kind": "sign"}]})
+
+
+class AnswerItem(Strict):
+    blank: Annotated[int, Field(ge=0, le=1_000_000)]
+    value: Annotated[float, Field(allow_inf_nan=False, ge=-1e300, le=1e300)]
+
+
+class AnswersBody(Strict):
+    answers: Annotated[list[AnswerItem], Field(min_length=1, max_length=10_000)]
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"answers": [{"blank": 0, "value": 0.6}]}]})
+
+
+class RevealBody(Strict):
+    blank: Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class BlankOut(BaseModel):
+    blank: int
+    quantity: str
+    layer: int | None
+    unit: int | None = None
+    i: int | None = None
+    j: int | None = None
+    label: str
+    tries: int
+    answers: list[float]
+    correct: bool
+    revealed: bool
+    expected: float | None
+
+
+class DiagnosisOut(BaseModel):
+    code: str
+    message: str
+
+
+class ResultOut(BaseModel):
+    blank: int
+    correct: bool
+    expected: float | None = Field(description="shown once the blank is settled: right, "
+                                   "revealed, or after max_tries answers")
+    tries: int
+    diagnosis: DiagnosisOut | None
+
+
+class ScoreOut(BaseModel):
+    answered: int
+    correct: int
+    total: int
+
+
+class ExerciseOut(BaseModel):
+    id: str
+    session_id: str
+    kind: str
+    example: dict[str, list[float]]
+    weights: list[LayerWeights]
+    network: dict
+    seed: int | None
+    rtol: float
+    atol: float
+    max_tries: int
+    blanks: list[BlankOut]
+    score: ScoreOut
+
+
+class AnswersOut(BaseModel):
+    results: list[ResultOut]
+    score: ScoreOut

@@ -53,6 +53,9 @@ class SessionStore:
         self._live: dict[str, Session] = {}
         self._last_used: dict[str, float] = {}      # in-memory store only
         self._guard = threading.RLock()
+        # called with the id of every session removed (deleted, expired, evicted): what
+        # belongs to a session (its exercises) goes with it
+        self.on_delete: list = []
 
     def __len__(self) -> int:
         return self.backend.count() if self.backend else len(self._live)
@@ -107,7 +110,10 @@ class SessionStore:
             self._last_used.pop(session_id, None)
             if self.backend:
                 found = self.backend.delete(session_id) or found
-            return found
+        if found:
+            for hook in self.on_delete:
+                hook(session_id)
+        return found
 
     def delete(self, session_id: str) -> None:
         if not self._remove(session_id):
