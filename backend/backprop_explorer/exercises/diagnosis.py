@@ -39,6 +39,11 @@ def number(v: float) -> str:
     return f"{v:.4g}".replace("-", "−")
 
 
+def paren(v: float) -> str:
+    """A factor in a product: negative numbers in parentheses."""
+    return f"({number(v)})" if v < 0 else number(v)
+
+
 @dataclass
 class Context:
     """One step's values, with the indices as the API gives them (layer k 0-based)."""
@@ -142,10 +147,10 @@ def mistakes(ctx: Context, note: Notation, b: Blank) -> list[tuple[str, float, s
         old = float(ctx.weights[k][0][i, j] if q == "W_after" else ctx.weights[k][1][u])
         g = float(ctx.grads(k).dL_dW[i, j] if q == "W_after" else ctx.grads(k).dL_db[u])
         lr = ctx.learning_rate
-        add("update_sign", old + lr * g, f"the update goes against the gradient: {w.text} − γ·∂L/∂{w.text}"
-            f" = {number(old)} − {number(lr)}·{number(g)} = {number(b.expected)}")
-        add("missing_learning_rate", old - g, f"the step is scaled by γ: {w.text} − γ·∂L/∂{w.text}"
-            f" = {number(old)} − {number(lr)}·{number(g)} = {number(b.expected)}")
+        rule = (f"{label} = {w.text} − γ·∂L/∂{w.text} = {number(old)} − {number(lr)}·"
+                f"{paren(g)} = {number(b.expected)}")
+        add("update_sign", old + lr * g, f"the update goes against the gradient: {rule}")
+        add("missing_learning_rate", old - g, f"the step is scaled by γ: {rule}")
         return out
 
     g = ctx.grads(k)
@@ -183,13 +188,13 @@ def mistakes(ctx: Context, note: Notation, b: Blank) -> list[tuple[str, float, s
         dL_da = float(g.dL_da[u])
         if f_prime is not None and not np.isclose(f_prime, 1.0):
             add("missing_activation_derivative", dL_da,
-                f"{label} = ∂L/∂{unit_sym.text} · {_formula(ctx, note, k, u)} = {number(dL_da)} · "
-                f"{number(f_prime)} = {number(b.expected)}: the local factor is missing")
+                f"{label} = ∂L/∂{unit_sym.text} · {_formula(ctx, note, k, u)} = {paren(dL_da)} · "
+                f"{paren(f_prime)} = {number(b.expected)}: the local factor is missing")
             wrong = ctx.wrong_derivative(k, u)
             if wrong is not None:
                 add("derivative_of_wrong_value", dL_da * wrong,
                     f"{_formula(ctx, note, k, u)} is evaluated at {unit_sym.text}, not at f of it: "
-                    f"{label} = {number(dL_da)} · {number(f_prime)} = {number(b.expected)}")
+                    f"{label} = {paren(dL_da)} · {paren(f_prime)} = {number(b.expected)}")
         if not top and f_prime is not None:
             _hidden_sum_mistakes(ctx, note, b, k, u, f_prime, add)
         sign()
@@ -205,7 +210,7 @@ def mistakes(ctx: Context, note: Notation, b: Blank) -> list[tuple[str, float, s
         reg = l2 * float(ctx.weights[k][0][i, j])
         in_sym = note.unit(k, i + 1)
         d_sym = note.delta(k + 1, j + 1)
-        ok = f"{label} = {in_sym.text} · {d_sym.text} = {number(a_in)} · {number(delta)}"
+        ok = f"{label} = {in_sym.text} · {d_sym.text} = {paren(a_in)} · {paren(delta)}"
         add("missing_input_factor", delta + reg, f"{ok}: the input {in_sym.text} of the edge is missing")
         s_in = ctx.s_in(k)
         if s_in is not None:

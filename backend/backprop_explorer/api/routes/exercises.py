@@ -31,6 +31,15 @@ def create_exercise(session_id: str, body: schemas.ExerciseBody, request: Reques
     store, exercises = request.app.state.store, _exercises(request)
     with store.use(session_id) as s:
         arch, lr = s.arch, s.learning_rate
+        if body.weight is not None:
+            w = body.weight
+            if w.layer >= len(arch.shapes):
+                raise InputError("weight.layer", f"this network has layers 0 to {len(arch.shapes) - 1}")
+            n_in, n_out = arch.shapes[w.layer]
+            if w.i >= n_in:
+                raise InputError("weight.i", f"layer {w.layer} has units 0 to {n_in - 1} below (-1: bias)")
+            if w.j >= n_out:
+                raise InputError("weight.j", f"layer {w.layer} has units 0 to {n_out - 1}")
         weights: engine.Weights = engine.Parameters.view(
             engine.Parameters.pack(s.weights).flat.copy(), arch.shapes)
         if body.seed is not None:
@@ -49,15 +58,6 @@ def create_exercise(session_id: str, body: schemas.ExerciseBody, request: Reques
             if k is None or not 0 <= k < ds.data.n:
                 raise InputError("index", f"must be between 0 and {ds.data.n - 1}")
             xv, yv = ds.data.X[k], ds.targets[k]
-    if body.weight is not None:
-        w = body.weight
-        if w.layer >= len(arch.shapes):
-            raise InputError("weight.layer", f"this network has layers 0 to {len(arch.shapes) - 1}")
-        n_in, n_out = arch.shapes[w.layer]
-        if w.i >= n_in:
-            raise InputError("weight.i", f"layer {w.layer} has units 0 to {n_in - 1} below (-1: bias)")
-        if w.j >= n_out:
-            raise InputError("weight.j", f"layer {w.layer} has units 0 to {n_out - 1}")
     quantities = tuple(body.quantities) if body.quantities else DEFAULT_QUANTITIES
     n_blanks = _count(arch, quantities)
     if body.weight is None and n_blanks > MAX_BLANKS:
