@@ -33,7 +33,7 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
         self.log_path = REPO / "test-artifacts" / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 20.0) -> "LiveServer":
+    def start(self, timeout: float = 90.0) -> "LiveServer":
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,

@@ -21,7 +21,8 @@ from .config import Settings
 from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
 from ..exercises import ExerciseStore
-from .routes import exercises, meta, sessions, traces, training
+from ..live import EventHub
+from .routes import events, exercises, meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
 
@@ -99,11 +100,15 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     app.state.store = store
     app.state.exercises = ExerciseStore(None if store.backend is None else settings.database_path)
     store.on_delete.append(app.state.exercises.delete_session)
+    app.state.events = EventHub()
+    store.on_change.append(events.publish_change(app.state.events))
+    store.on_delete.append(lambda sid: app.state.events.close(
+        sid, "deleted", b'{"id": "%s"}' % sid.encode()))
     app.state.demo_session_id = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # the hot routes first: FastAPI matches routes in order
-    for module in (traces, sessions, training, meta, exercises):
+    for module in (traces, sessions, training, meta, exercises, events):
         app.include_router(module.router)
 
     if settings.cors_origins:

@@ -18,8 +18,13 @@ def _fallback(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def dumps(content: Any) -> bytes:
+    """JSON bytes of traces and states (numpy arrays included)."""
+    return orjson.dumps(content, default=_fallback, option=_OPTIONS)
+
+
 def json_response(content: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(content, default=_fallback, option=_OPTIONS),
+    return Response(dumps(content),
                     status_code=status_code, media_type="application/json")
 
 

@@ -56,6 +56,9 @@ class SessionStore:
         # called with the id of every session removed (deleted, expired, evicted): what
         # belongs to a session (its exercises) goes with it
         self.on_delete: list = []
+        # called with every session after a change to it was saved, still under its lock (so
+        # in the order the changes were made): live events (api/routes/events.py)
+        self.on_change: list = []
 
     def __len__(self) -> int:
         return self.backend.count() if self.backend else len(self._live)
@@ -154,7 +157,11 @@ class SessionStore:
                         with self._guard:
                             self._live.pop(session_id, None)   # next call reloads the saved version
                 raise
+            changed = bool(session.journal)
             self._persist(session)
+            if changed:
+                for hook in self.on_change:
+                    hook(session)
         finally:
             session.lock.release()
 
