@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { getState, setState, subscribe } from './state.js';
 import { buildPhases, clampPhase } from './timeline.js';
 import { formatNumber } from './format.js';
+import { activationNames, LECTURE } from './notation.js';
 import { parseCsv } from './csv.js';
 import * as player from './player.js';
 
@@ -431,8 +432,6 @@ export function importSession(file) {
   });
 }
 
-const ACTIVATIONS = ['sigmoid', 'tanh', 'relu', 'leaky_relu', 'linear', 'softmax'];
-
 function parseLayers(text) {
   const parts = String(text).split(/[\s,\-x×]+/).filter(Boolean).map(Number);
   if (parts.length < 2 || parts.some((v) => !Number.isInteger(v) || v < 1)) {
@@ -454,13 +453,14 @@ function renderActivationSelects(sizes, current = []) {
     const sel = document.createElement('select');
     sel.dataset.layer = String(l);
     sel.setAttribute('data-testid', `setup-activation-${l}`);
-    for (const a of ACTIVATIONS) {
+    // the server's activations (GET /api/meta via notation.js); output-only ones only on the output
+    for (const a of activationNames({ hidden: l < sizes.length - 1 })) {
       const opt = document.createElement('option');
       opt.value = a;
       opt.textContent = a;
       sel.append(opt);
     }
-    sel.value = current[l - 1] ?? old[l - 1] ?? (l === sizes.length - 1 ? 'linear' : 'sigmoid');
+    sel.value = current[l - 1] ?? old[l - 1] ?? (l === sizes.length - 1 ? LECTURE.output : LECTURE.hidden);
     label.append(sel);
     box.append(label);
   }
