@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install install-test chromium bench
+.PHONY: serve test install install-test chromium bench lint-js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,11 @@ serve: install
 test: install-test chromium
 	node --test tests/js/
 	$(BIN)/python -m pytest
+
+# ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $@
+
+lint-js: node_modules/.installed
+	npx --no-install eslint frontend/js tests/js

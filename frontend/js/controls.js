@@ -425,7 +425,7 @@ export function importSession(file) {
     try {
       doc = JSON.parse(await file.text());
     } catch (err) {
-      throw new Error(`${file.name} is not JSON: ${err.message}`);
+      throw new Error(`${file.name} is not JSON: ${err.message}`, { cause: err });
     }
     const session = await api.importSession(doc);
     await loadSession(session, `Imported ${file.name} as a new session.`);

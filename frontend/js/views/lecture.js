@@ -114,7 +114,7 @@ async function loadScenes() {
   try {
     json = await response.json();
   } catch (err) {
-    throw new Error(`lecture/scenes.json is not valid JSON (${err.message})`);
+    throw new Error(`lecture/scenes.json is not valid JSON (${err.message})`, { cause: err });
   }
   const { scenes, problems } = parseScenes(json);
   if (problems.length) throw new Error(`lecture/scenes.json: ${problems.join('; ')}`);
