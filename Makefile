@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install install-test chromium bench lint lint-py
+.PHONY: serve test install install-test chromium bench lint lint-py lint-js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ lint-py: install-test
 	$(BIN)/ruff check backend/
 	$(BIN)/mypy
 
-lint: lint-py
+lint: lint-py lint-js
 
 # The whole suite with the compiled path on, then the engine/API/client/reliability parts
 # again with it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU.
@@ -48,3 +48,11 @@ test: install-test chromium lint
 	node --test tests/js/
 	$(BIN)/python -m pytest
 	BPE_COMPILED=0 $(BIN)/python -m pytest -q --ignore=tests/e2e --ignore=tests/bench
+
+# ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $@
+
+lint-js: node_modules/.installed
+	npx --no-install eslint frontend/js tests/js

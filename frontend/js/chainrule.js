@@ -32,6 +32,8 @@
 //        role    'dL_dy' | 'delta' | 'weight' | 'local' | 'input' | 'bias' | 'sum'
 //        symbol  as the lecture writes the chain (∂L/∂y, w_21^o, z2(1 − z2), x2)
 //        closed  the same factor in closed form ((y − y*) for ∂L/∂y), else equal to symbol
+//        arithmetic the closed form with the factor's own numbers (z2(1 − z2) → 0.1978(1 − 0.1978)),
+//                null when the factor is a plain number (a weight, an input)
 //        terms   for role 'sum' (δ_j = f'(s_j) · Σ_k w_jk δ_k with several k): the terms w_jk δ_k
 //   toLatex(expr, {format?, wrapFactor?, wrapTerm?, wrapProduct?, wrapSymbol?})
 //     → {symbolic, closed, numeric, result} LaTeX strings for KaTeX (closed === null when it
@@ -40,97 +42,35 @@
 //       wrapProduct(latexNumber) can decorate them (e.g. with \htmlData);
 //       wrapSymbol(latex, factor, index) the factors of the symbolic and closed lines.
 //   toText(expr, format?) → one plain-text line: "∂L/∂w_22^h = ∂L/∂y · … = (…)(…) = …"
-//   latexNumber(v, digits = 4) → format.js's formatNumber text as LaTeX; KaTeX typesets it
-//                                 back to exactly that text ("−0.1235", "1.5e−5")
-//   labels(network) → {unit(layer, unit), weight(layer, from, to), delta(layer, unit),
-//                      pre(layer, unit), target(unit)} each {text, latex}
+//   factorLines(expr, format?) → [{factor, text, latex}] one line per factor with its own arithmetic:
+//       "z2(1 − z2) = 0.1978(1 − 0.1978) = 0.1587", "w_21^o = 0.3", "(y − y*) = 0.4053 − 0 = 0.4053"
+//   expr.weightsNote   says which weights the factors use (before the update, for a step trace)
 //
-// Notation (lecture): inputs x_i; hidden z_j (deeper nets z_j^(l)); output y (several: y_k);
-// pre-activations s; W[i][j] of layer l ↔ w_(i+1)(j+1), b[j] ↔ w_0(j+1); superscript h / o with
-// one hidden layer (or none), (l) in deeper nets. δ = ∂L/∂s.
+// Every symbol and formula comes from notation.js (the activation's derivative and the loss's
+// ∂L/∂y from the server's table, GET /api/meta); the local factor's value is the trace's da_ds.
+// W[i][j] of layer l ↔ w_(i+1)(j+1), b[j] ↔ w_0(j+1).
 
-import { formatNumber, MINUS } from './format.js';
+import { formatNumber, latexNumber } from './format.js';
+import {
+  notation, partial, ONE, LOSS_SYMBOL, activationOf, lossOf, derivativeIsOne, activationDerivative,
+  derivativeArithmetic, lossGradient, lossGradientArithmetic, simplifiesToResidual, residual,
+  residualArithmetic, activationInfo,
+} from './notation.js';
 
 const MAX_PATHS = 64;
 
-// ---------------------------------------------------------------- numbers
-
-// LaTeX of formatNumber's text whose typeset glyphs read back as that same text
-// (KaTeX draws "-" as "−"): "−1.5e−5" → "-1.5\mathrm{e}{-5}"
-export function latexNumber(v, digits = 4) {
-  const text = formatNumber(v, digits).replaceAll(MINUS, '-');
-  if (text === '—') return '\\text{—}';
-  if (text === 'NaN') return '\\text{NaN}';
-  if (text.endsWith('∞')) return text.replace('∞', '\\infty');
-  const match = /^(-?[\d.]+)e(-?\d+)$/.exec(text);
-  return match ? `${match[1]}\\mathrm{e}{${match[2]}}` : text;
-}
-
-// ---------------------------------------------------------------- notation
-
-function pair(i, j) {
-  return i >= 10 || j >= 10 ? `${i},${j}` : `${i}${j}`;
-}
-
-export function labels(network) {
-  const sizes = network.layers;
-  const L = sizes.length - 1; // non-input layers
-  const lettered = L <= 2; // h / o superscripts with at most one hidden layer
-  const nOut = sizes[L];
-  const sup = (l) => {
-    if (lettered) return l === L ? { text: 'o', latex: 'o' } : { text: 'h', latex: 'h' };
-    return { text: `(${l})`, latex: `(${l})` };
-  };
-  const supLatex = (l) => `^{${sup(l).latex}}`;
-  const supText = (l) => `^${sup(l).text}`;
-
-  function unit(l, u) {
-    if (u === 0) return { text: '1', latex: '1' };
-    if (l === 0) return { text: `x${u}`, latex: `x_{${u}}` };
-    if (l === L) {
-      return nOut === 1 ? { text: 'y', latex: 'y' } : { text: `y${u}`, latex: `y_{${u}}` };
-    }
-    if (lettered) return { text: `z${u}`, latex: `z_{${u}}` };
-    return { text: `z_${u}^(${l})`, latex: `z_{${u}}^{(${l})}` };
-  }
-  function target(u) {
-    return nOut === 1 ? { text: 'y*', latex: 'y^{*}' } : { text: `y${u}*`, latex: `y_{${u}}^{*}` };
-  }
-  function weight(l, from, to) {
-    return { text: `w_${pair(from, to)}${supText(l)}`, latex: `w_{${pair(from, to)}}${supLatex(l)}` };
-  }
-  function pre(l, u) {
-    const single = l === L && nOut === 1;
-    return single
-      ? { text: `s${supText(l)}`, latex: `s${supLatex(l)}` }
-      : { text: `s_${u}${supText(l)}`, latex: `s_{${u}}${supLatex(l)}` };
-  }
-  function delta(l, u) {
-    const single = l === L && nOut === 1;
-    return single
-      ? { text: `δ${supText(l)}`, latex: `\\delta${supLatex(l)}` }
-      : { text: `δ_${u}${supText(l)}`, latex: `\\delta_{${u}}${supLatex(l)}` };
-  }
-  return { L, lettered, unit, target, weight, pre, delta, sup };
-}
-
 // ---------------------------------------------------------------- helpers
 
-function same(sym) {
-  return { symbol: sym, closed: sym };
-}
-
 function factor(role, symbol, value, extra = {}) {
-  return { role, symbol, closed: extra.closed || symbol, value, cached: !!extra.cached, ...(extra.terms ? { terms: extra.terms } : {}) };
-}
-
-function partial(num, den) {
-  return { text: `∂${num.text}/∂${den.text}`, latex: `\\frac{\\partial ${num.latex}}{\\partial ${den.latex}}` };
-}
-
-// a label that already carries a superscript needs parentheses before a power
-function paren(lab) {
-  return lab.latex.includes('^') ? `\\left(${lab.latex}\\right)` : lab.latex;
+  return {
+    role,
+    symbol,
+    closed: extra.closed || symbol,
+    value,
+    cached: !!extra.cached,
+    arithmetic: extra.arithmetic || null,
+    ...(extra.terms ? { terms: extra.terms } : {}),
+  };
 }
 
 function unwrapTrace(trace) {
@@ -148,26 +88,36 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
   if (!data || !Array.isArray(data.grads)) {
     return { ok: false, reason: 'Run Backward or Step to compute the gradients first.' };
   }
-  const lab = labels(network);
+  const lab = notation(network);
   const { L } = lab;
   const sizes = network.layers;
-  const acts = network.activations || [];
-  const loss = network.loss || 'squared';
+  const loss = lossOf(network);
   const forward = data.forward || {};
   const fLayers = forward.layers || [];
   const grads = data.grads;
   const x = data.x || forward.x || [];
   const ystar = data.y || forward.y || [];
-  const used = Array.isArray(data.update)
+  const isStep = Array.isArray(data.update);
+  const used = isStep
     ? data.update.map((u) => ({ W: u.W_before, b: u.b_before }))
     : weights || null;
   const missingWeights = () => ({ ok: false, reason: 'The weights used by this trace are not known.' });
 
-  const act = (l) => acts[l - 1] || 'linear';
+  const act = (l) => activationOf(network, l);
   const aOf = (l, u) => (l === 0 ? x[u - 1] : fLayers[l - 1].a[u - 1]);
   const sOf = (l, u) => fLayers[l - 1].s[u - 1];
   const deltaOf = (l, u) => grads[l - 1].dL_ds[u - 1];
   const wOf = (l, from, to) => (from === 0 ? used[l - 1].b[to - 1] : used[l - 1].W[from - 1][to - 1]);
+  // f′(s) of a unit: the trace's da_ds (null where it is not elementwise, e.g. softmax); traces
+  // without it (older stored ones) give δ / ∂L/∂a
+  const localOf = (l, u) => {
+    const d = grads[l - 1].da_ds;
+    if (Array.isArray(d)) return d[u - 1];
+    if (d === null) return null;
+    const dLda = grads[l - 1].dL_da[u - 1];
+    return dLda === 0 ? 0 : deltaOf(l, u) / dLda;
+  };
+  const elementwise = (l) => grads[l - 1].da_ds !== null;
 
   // validate the selection against the network
   const sel = selection;
@@ -190,27 +140,13 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
   const notes = [];
   const cached = [];
 
-  // the local derivative ∂a/∂s of unit (l, u) as a factor, or null when it is 1 (linear)
+  // the local derivative ∂a/∂s of unit (l, u) as a factor, or null when f′ is the constant 1
   function localFactor(l, u) {
-    const a = aOf(l, u);
-    const s = sOf(l, u);
-    const z = lab.unit(l, u);
-    const zs = { text: z.text, latex: paren(z) };
-    const pre = lab.pre(l, u);
-    switch (act(l)) {
-      case 'sigmoid':
-        return factor('local', { text: `${zs.text}(1 − ${zs.text})`, latex: `${zs.latex}(1 - ${zs.latex})` }, a * (1 - a));
-      case 'tanh':
-        return factor('local', { text: `(1 − ${zs.text}²)`, latex: `(1 - ${zs.latex}^{2})` }, 1 - a * a);
-      case 'relu':
-        return factor('local', { text: `relu′(${pre.text})`, latex: `\\operatorname{relu}'(${pre.latex})` }, s > 0 ? 1 : 0);
-      case 'leaky_relu':
-        return factor('local', { text: `lrelu′(${pre.text})`, latex: `\\operatorname{lrelu}'(${pre.latex})` }, s > 0 ? 1 : 0.01);
-      case 'linear':
-        return null;
-      default:
-        return factor('local', partial(z, pre), grads[l - 1].dL_da[u - 1] === 0 ? 0 : deltaOf(l, u) / grads[l - 1].dL_da[u - 1]);
-    }
+    const name = act(l);
+    if (derivativeIsOne(name)) return null;
+    const symbol = activationDerivative(name, lab.unit(l, u), lab.pre(l, u));
+    const arithmetic = derivativeArithmetic(name, aOf(l, u), sOf(l, u));
+    return factor('local', symbol, localOf(l, u), { arithmetic });
   }
 
   // δ_k of output unit k as factors (the loss's derivative and the output's local derivative)
@@ -220,27 +156,27 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
     const a = act(L);
     const dLda = grads[L - 1].dL_da[k - 1];
     const delta = deltaOf(L, k);
-    const yMinus = { text: `(${y.text} − ${t.text})`, latex: `(${y.latex} - ${t.latex})` };
     const opts = { cached: isCached };
-    if (loss === 'cross_entropy' && (a === 'sigmoid' || a === 'softmax')) {
-      notes.push(`With ${a} output and cross-entropy, δ = ∂L/∂s simplifies to y − y*.`);
-      return [factor('delta', lab.delta(L, k), delta, { ...opts, closed: yMinus })];
+    if (simplifiesToResidual(loss, a)) {
+      notes.push(`With ${a} output and the ${loss} loss, δ = ∂L/∂s simplifies to y − y*.`);
+      return [factor('delta', lab.delta(L, k), delta, {
+        ...opts, closed: residual(y, t), arithmetic: residualArithmetic(aOf(L, k), ystar[k - 1]),
+      })];
     }
-    if (a === 'softmax') {
-      notes.push('With a softmax output and squared loss, δ_k mixes every output (the softmax Jacobian); its value is taken from the trace.');
-      const sum = { text: `Σ_m ∂L/∂y_m · ∂y_m/∂s_${k}`, latex: `\\sum_{m} \\frac{\\partial L}{\\partial y_{m}} \\frac{\\partial y_{m}}{\\partial ${lab.pre(L, k).latex}}` };
+    if (!elementwise(L)) {
+      const deriv = activationInfo(a)?.derivative?.text;
+      notes.push(`${a}’s derivative is not elementwise${deriv ? ` (${deriv})` : ''}: δ_k mixes every output, and its value is taken from the trace.`);
+      const pre = lab.pre(L, k);
+      const sum = {
+        text: `Σ_m ∂L/∂y_m · ∂y_m/∂${pre.text}`,
+        unicode: `Σₘ ∂L/∂yₘ · ∂yₘ/∂${pre.unicode}`,
+        latex: `\\sum_{m} \\frac{\\partial L}{\\partial y_{m}} \\frac{\\partial y_{m}}{\\partial ${pre.latex}}`,
+      };
       return [factor('delta', lab.delta(L, k), delta, { ...opts, closed: sum })];
     }
-    const dLdy = partial({ text: 'L', latex: 'L' }, y);
-    let closed;
-    if (loss === 'squared') closed = yMinus;
-    else {
-      closed = {
-        text: `(−${t.text}/${y.text} + (1 − ${t.text})/(1 − ${y.text}))`,
-        latex: `\\left(-\\frac{${t.latex}}{${y.latex}} + \\frac{1 - ${t.latex}}{1 - ${y.latex}}\\right)`,
-      };
-    }
-    const out = [factor('dL_dy', dLdy, dLda, { ...opts, closed })];
+    const out = [factor('dL_dy', lab.dL_da(L, k), dLda, {
+      ...opts, closed: lossGradient(loss, y, t), arithmetic: lossGradientArithmetic(loss, aOf(L, k), ystar[k - 1]),
+    })];
     const local = localFactor(L, k);
     if (local) {
       local.cached = isCached;
@@ -269,19 +205,14 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
       terms.push({ weight: w, delta: d, value: w.value * d.value });
       cached.push({ unit: { layer: up, unit: k }, ...lab.delta(up, k), value: d.value, factorIndices: [0] });
     }
-    const supL = lab.sup(up).latex;
-    const idx = j >= 10 ? `${j},k` : `${j}k`;
-    const symbol = {
-      text: `Σ_k w_${idx}^${lab.sup(up).text} δ_k^${lab.sup(up).text}`,
-      latex: `\\sum_{k=1}^{${n}} w_{${idx}}^{${supL}}\\,\\delta_{k}^{${supL}}`,
-    };
     const closed = {
       text: terms.map((t) => `${t.weight.symbol.text}·${t.delta.symbol.text}`).join(' + '),
+      unicode: terms.map((t) => `${t.weight.symbol.unicode}·${t.delta.symbol.unicode}`).join(' + '),
       // plain parentheses keep the + at the top level, where KaTeX may break the line
       latex: `(${terms.map((t) => `${t.weight.symbol.latex}\\,${t.delta.symbol.latex}`).join(' + ')})`,
     };
     const value = terms.reduce((acc, t) => acc + t.value, 0);
-    return [factor('sum', symbol, value, { closed, cached: true, terms })];
+    return [factor('sum', lab.deltaSum(up, j), value, { closed, cached: true, terms })];
   }
 
   // δ of unit (l, u) = ∂L/∂s as factors
@@ -301,20 +232,20 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
   if (sel.kind === 'weight') {
     const { layer: l, from, to } = sel;
     const wLab = lab.weight(l, from, to);
-    target = partial({ text: 'L', latex: 'L' }, wLab);
+    target = lab.dL_dw(l, from, to);
     const d = deltaFactors(l, to);
     if (!d) return missingWeights();
     const input = from === 0
-      ? factor('bias', { text: '1', latex: '1' }, 1)
-      : factor('input', same(lab.unit(l - 1, from)).symbol, aOf(l - 1, from));
+      ? factor('bias', ONE, 1)
+      : factor('input', lab.unit(l - 1, from), aOf(l - 1, from));
     factors = [...d, input];
     traceValue = from === 0 ? grads[l - 1].dL_db[to - 1] : grads[l - 1].dL_dW[from - 1][to - 1];
     if (l === L) {
       const dl = lab.delta(L, to);
       cached.push({ unit: { layer: L, unit: to }, ...dl, value: deltaOf(L, to), factorIndices: d.map((_, i) => i) });
-      notes.push(`${dl.text} = ∂L/∂s is computed once at the output and cached: every weight below reuses it.`);
+      notes.push(`${dl.unicode} = ∂L/∂s is computed once at the output and cached: every weight below reuses it.`);
     } else {
-      notes.push(`${cached.map((c) => c.text).join(', ')} ${cached.length > 1 ? 'are' : 'is'} the cached δ from the layer above, reused here.`);
+      notes.push(`${cached.map((c) => c.unicode).join(', ')} ${cached.length > 1 ? 'are' : 'is'} the cached δ from the layer above, reused here.`);
     }
     const lambda = Number(network.l2 || 0);
     if (lambda > 0 && from > 0) {
@@ -327,7 +258,7 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
     const { layer: l, unit: u } = sel;
     if (l === 0) {
       const xl = lab.unit(0, u);
-      target = partial({ text: 'L', latex: 'L' }, xl);
+      target = partial(LOSS_SYMBOL, xl);
       factors = upstreamFactors(0, u);
       if (!factors) return missingWeights();
       traceValue = null;
@@ -335,23 +266,25 @@ export function buildChainRule({ network, trace, selection, weights } = {}) {
     } else {
       const dl = lab.delta(l, u);
       const pre = lab.pre(l, u);
-      target = {
-        text: `${dl.text} = ∂L/∂${pre.text}`,
-        latex: `${dl.latex} = \\frac{\\partial L}{\\partial ${pre.latex}}`,
-      };
+      const d = partial(LOSS_SYMBOL, pre);
+      target = { text: `${dl.text} = ${d.text}`, unicode: `${dl.unicode} = ${d.unicode}`, latex: `${dl.latex} = ${d.latex}` };
       factors = deltaFactors(l, u);
       if (!factors) return missingWeights();
       traceValue = deltaOf(l, u);
-      if (l < L) notes.push(`${cached.map((c) => c.text).join(', ')} ${cached.length > 1 ? 'are' : 'is'} the cached δ from the layer above.`);
-      else notes.push(`${dl.text} is cached here for the layers below.`);
+      if (l < L) notes.push(`${cached.map((c) => c.unicode).join(', ')} ${cached.length > 1 ? 'are' : 'is'} the cached δ from the layer above.`);
+      else notes.push(`${dl.unicode} is cached here for the layers below.`);
     }
   }
 
   const product = factors.reduce((acc, f) => acc * f.value, 1);
   const value = product + (l2 ? l2.value : 0);
   const { highlight, paths } = pathsFor(sizes, sel);
+  const weightsNote = isStep
+    ? 'Every factor uses the weights before this step’s update (the update uses this gradient).'
+    : 'Every factor uses the current weights (no update has been applied yet).';
   return {
     ok: true,
+    weightsNote,
     kind: sel.kind,
     selection: sel,
     target,
@@ -461,4 +394,38 @@ export function toText(expr, format = formatNumber) {
   if (closed !== sym) parts.push(`${closed}${l2}`);
   parts.push(`${nums}${l2n}`, format(expr.value));
   return parts.join(' = ');
+}
+
+// one line per factor: symbol [= closed form] [= its own arithmetic] = value
+export function factorLines(expr, format = formatNumber) {
+  if (!expr || !expr.ok) return [];
+  const lines = [];
+  const seen = new Set();
+  const add = (f) => {
+    const key = `${f.role}:${f.symbol.text}`;
+    if (f.role === 'bias' || seen.has(key)) return;
+    seen.add(key);
+    const text = [f.symbol.unicode ?? f.symbol.text];
+    const latex = [f.symbol.latex];
+    if (f.closed.text !== f.symbol.text) {
+      text.push(f.closed.unicode ?? f.closed.text);
+      latex.push(f.closed.latex);
+    }
+    const num = format(f.value);
+    if (f.arithmetic && f.arithmetic.text !== num) {
+      text.push(f.arithmetic.unicode ?? f.arithmetic.text);
+      latex.push(f.arithmetic.latex);
+    }
+    if (f.symbol.text !== num) {
+      text.push(num);
+      latex.push(latexNumber(f.value));
+    }
+    lines.push({ factor: f, text: text.join(' = '), latex: latex.join(' = ') });
+  };
+  for (const f of expr.factors) {
+    if (f.role === 'sum') for (const t of f.terms) { add(t.weight); add(t.delta); }
+    else add(f);
+  }
+  if (expr.l2) add(expr.l2.weight);
+  return lines;
 }

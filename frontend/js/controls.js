@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { getState, setState, subscribe } from './state.js';
 import { buildPhases, clampPhase } from './timeline.js';
 import { formatNumber } from './format.js';
+import { activationNames, LECTURE } from './notation.js';
 import { parseCsv } from './csv.js';
 import * as player from './player.js';
 
@@ -424,14 +425,12 @@ export function importSession(file) {
     try {
       doc = JSON.parse(await file.text());
     } catch (err) {
-      throw new Error(`${file.name} is not JSON: ${err.message}`);
+      throw new Error(`${file.name} is not JSON: ${err.message}`, { cause: err });
     }
     const session = await api.importSession(doc);
     await loadSession(session, `Imported ${file.name} as a new session.`);
   });
 }
-
-const ACTIVATIONS = ['sigmoid', 'tanh', 'relu', 'leaky_relu', 'linear', 'softmax'];
 
 function parseLayers(text) {
   const parts = String(text).split(/[\s,\-x×]+/).filter(Boolean).map(Number);
@@ -454,13 +453,14 @@ function renderActivationSelects(sizes, current = []) {
     const sel = document.createElement('select');
     sel.dataset.layer = String(l);
     sel.setAttribute('data-testid', `setup-activation-${l}`);
-    for (const a of ACTIVATIONS) {
+    // the server's activations (GET /api/meta via notation.js); output-only ones only on the output
+    for (const a of activationNames({ hidden: l < sizes.length - 1 })) {
       const opt = document.createElement('option');
       opt.value = a;
       opt.textContent = a;
       sel.append(opt);
     }
-    sel.value = current[l - 1] ?? old[l - 1] ?? (l === sizes.length - 1 ? 'linear' : 'sigmoid');
+    sel.value = current[l - 1] ?? old[l - 1] ?? (l === sizes.length - 1 ? LECTURE.output : LECTURE.hidden);
     label.append(sel);
     box.append(label);
   }

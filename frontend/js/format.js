@@ -1,4 +1,4 @@
-// Pure display formatting: numbers and the lecture's labels. No DOM.
+// Pure display formatting of numbers (text and LaTeX). No DOM.
 //
 // Numbers (formatNumber):
 //   * null / undefined            -> "—"
@@ -14,11 +14,7 @@
 // Rounding is JavaScript's toPrecision/toExponential (the exact binary value,
 // ties away from zero); tests/e2e mirrors these rules in Python.
 //
-// Labels (lecture notation): input units x1, x2, …; hidden units z1, z2, …;
-// output y (one output unit) or y1, y2, …. Weights w_ij with i = 0 for the
-// bias; a 2-layer net (one hidden layer) uses the superscripts h and o, deeper
-// nets the layer number, e.g. w_12^(3). Deeper nets also tag hidden units with
-// their layer: z_1^(2).
+// Labels: notation.js (re-exported below for the views that import them from here).
 
 export const MINUS = '\u2212';
 export const SIGNIFICANT = 4;
@@ -60,66 +56,21 @@ export function parseDisplayed(text) {
   return Number(String(text).replaceAll(MINUS, '-').replace('∞', 'Infinity'));
 }
 
-/** Sizes -> number of non-input layers. */
-function depth(layerSizes) {
-  return layerSizes.length - 1;
+// LaTeX of formatNumber's text whose typeset glyphs read back as that same text
+// (KaTeX draws "-" as "−"): "−1.5e−5" → "-1.5\\mathrm{e}{-5}"
+export function latexNumber(v, digits = SIGNIFICANT) {
+  const text = formatNumber(v, digits).replaceAll(MINUS, '-');
+  if (text === '—') return '\\text{—}';
+  if (text === 'NaN') return '\\text{NaN}';
+  if (text.endsWith('∞')) return text.replace('∞', '\\infty');
+  const match = /^(-?[\d.]+)e(-?\d+)$/.exec(text);
+  return match ? `${match[1]}\\mathrm{e}{${match[2]}}` : text;
 }
 
-/**
- * Label of a unit. layer: 0 = input, 1..N non-input (N = output); unit 1-based.
- * Returns {base, sub, sup} (sup '' when none).
- */
-export function unitLabel(layerSizes, layer, unit) {
-  const n = depth(layerSizes);
-  if (layer === 0) return { base: 'x', sub: String(unit), sup: '' };
-  if (layer === n) {
-    return layerSizes[n] === 1 ? { base: 'y', sub: '', sup: '' } : { base: 'y', sub: String(unit), sup: '' };
-  }
-  return { base: 'z', sub: String(unit), sup: n > 2 ? `(${layer})` : '' };
-}
-
-/** Superscript used for the weights of non-input layer `layer`. */
-export function weightSuperscript(layerSizes, layer) {
-  const n = depth(layerSizes);
-  if (n === 2) return layer === 1 ? 'h' : 'o';
-  if (n === 1) return 'o';
-  return `(${layer})`;
-}
-
-/**
- * Label of the weight from unit `from` of the layer below (0 = bias) to unit
- * `to` (1-based) of non-input layer `layer`: {base: 'w', sub: '12', sup: 'h'}.
- */
-export function weightLabel(layerSizes, layer, from, to) {
-  const sub = from > 9 || to > 9 ? `${from},${to}` : `${from}${to}`;
-  return { base: 'w', sub, sup: weightSuperscript(layerSizes, layer) };
-}
-
-/** Plain-text form of a label: "w_12^h", "z_1^(2)", "x1", "y". */
-export function labelText(label) {
-  let text = label.base;
-  if (label.sub) text += label.sup || label.sub.length > 1 ? `_${label.sub}` : label.sub;
-  if (label.sup) text += `^${label.sup}`;
-  return text;
-}
-
-const SUB_DIGITS = { 0: '₀', 1: '₁', 2: '₂', 3: '₃', 4: '₄', 5: '₅', 6: '₆', 7: '₇', 8: '₈', 9: '₉', ',': ',', '(': '₍', ')': '₎' };
-const SUP_CHARS = { 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹', h: 'ʰ', o: 'ᵒ', '(': '⁽', ')': '⁾' };
-
-/** Unicode form of a label for plain text places: "w₁₂ʰ", "z₁⁽²⁾". */
-export function labelUnicode(label) {
-  const sub = [...label.sub].map((c) => SUB_DIGITS[c] ?? c).join('');
-  const sup = [...label.sup].map((c) => SUP_CHARS[c] ?? c).join('');
-  return label.base + sub + sup;
-}
-
-/** Human name of a layer: "input", "hidden", "hidden 2", "output". */
-export function layerName(layerSizes, layer) {
-  const n = depth(layerSizes);
-  if (layer === 0) return 'input';
-  if (layer === n) return 'output';
-  return n > 2 ? `hidden ${layer}` : 'hidden';
-}
+// The lecture's labels live in notation.js; re-exported for the views that import them from here.
+export {
+  unitLabel, weightLabel, weightSuperscript, labelText, labelUnicode, layerName,
+} from './notation.js';
 
 /** "2-2-1" */
 export function architectureText(layerSizes) {

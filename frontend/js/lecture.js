@@ -45,8 +45,12 @@
 // In text, {{sym:X}} gives the plain-text label (w_22^h) and numbers are format.js text.
 // KaTeX macros for templates: \cached{…} (cached-δ colour), \hl{…} (highlight colour).
 
-import { formatNumber, unitLabel, weightLabel, labelText } from './format.js';
-import { buildChainRule, toLatex, latexNumber, labels } from './chainrule.js';
+import { formatNumber, latexNumber } from './format.js';
+import { buildChainRule, toLatex } from './chainrule.js';
+import {
+  notation, LECTURE, activationOf, lossOf, activationInfo, activationFunction, activationDerivative,
+  lossGradient, derivativeIsOne, GENERIC,
+} from './notation.js';
 import { traceKind, forwardOf } from './timeline.js';
 
 export const PLACEHOLDER = /\{\{\s*([^{}]+?)\s*\}\}/g;
@@ -104,8 +108,8 @@ export function parseScenes(json) {
 export function lectureShaped(network) {
   if (!network || !Array.isArray(network.layers)) return false;
   const n = network.layers.length - 1;
-  return n === 2 && network.layers[n] === 1 && (network.activations?.[n - 1] ?? 'linear') === 'linear'
-    && (network.loss ?? 'squared') === 'squared';
+  return n === 2 && network.layers[n] === 1 && activationOf(network, n) === LECTURE.output
+    && lossOf(network) === LECTURE.loss;
 }
 
 /** {title, text, equation, highlight, general: bool} of a scene on this network. */
@@ -160,21 +164,11 @@ function at(arr, ...idx) {
   return v;
 }
 
-function localDerivative(act, s, a) {
-  switch (act) {
-    case 'sigmoid': return a * (1 - a);
-    case 'tanh': return 1 - a * a;
-    case 'relu': return s > 0 ? 1 : 0;
-    case 'leaky_relu': return s > 0 ? 1 : 0.01;
-    case 'linear': return 1;
-    default: return undefined;
-  }
-}
-
 // a trace path (W[1][1][1], dL_ds[2][0], loss …) → number | undefined
 function pathValue(path, ctx) {
   const { key, idx } = path;
-  const { data, forward, weights, network } = ctx;
+  const { data, forward, weights } = ctx;
+  const network = ctx.network;
   const L = network ? network.layers.length - 1 : 0;
   const layerOk = (l) => Number.isInteger(l) && l >= 1 && l <= L;
   switch (key) {
@@ -187,12 +181,10 @@ function pathValue(path, ctx) {
       if (key === 'a' && idx[0] === 0) return at(data?.x ?? forward?.x, idx[1]);
       return layerOk(idx[0]) ? at(forward?.layers?.[idx[0] - 1]?.[key], idx[1]) : undefined;
     case 'local': {
+      // f′(s) of the unit: the trace's da_ds (backward and step traces; null for softmax)
       if (idx.length !== 2 || !layerOk(idx[0])) return undefined;
-      const fl = forward?.layers?.[idx[0] - 1];
-      const s = at(fl?.s, idx[1]);
-      const a = at(fl?.a, idx[1]);
-      if (s === undefined || a === undefined) return undefined;
-      return localDerivative(network.activations?.[idx[0] - 1], s, a);
+      const v = at(data?.grads?.[idx[0] - 1]?.da_ds, idx[1]);
+      return v ?? undefined;
     }
     case 'dL_da':
     case 'dL_ds':
@@ -224,23 +216,23 @@ export function symbolTable(network) {
   if (!network || !Array.isArray(network.layers)) return table;
   const sizes = network.layers;
   const L = sizes.length - 1;
-  const lab = labels(network);
+  const lab = notation(network);
   const nOut = sizes[L];
-  for (let i = 1; i <= sizes[0]; i += 1) table.set(labelText(unitLabel(sizes, 0, i)), `x[${i - 1}]`);
+  for (let i = 1; i <= sizes[0]; i += 1) table.set(lab.unit(0, i).text, `x[${i - 1}]`);
   for (let l = 1; l <= L; l += 1) {
     for (let j = 1; j <= sizes[l]; j += 1) {
-      table.set(labelText(unitLabel(sizes, l, j)), l === L ? `output[${j - 1}]` : `a[${l}][${j - 1}]`);
+      table.set(lab.unit(l, j).text, l === L ? `output[${j - 1}]` : `a[${l}][${j - 1}]`);
       table.set(lab.pre(l, j).text, `s[${l}][${j - 1}]`);
       const d = lab.delta(l, j).text;
       table.set(d, `dL_ds[${l}][${j - 1}]`);
       table.set(d.replace('δ', 'delta'), `dL_ds[${l}][${j - 1}]`);
-      table.set(labelText(weightLabel(sizes, l, 0, j)), `b[${l}][${j - 1}]`);
-      for (let i = 1; i <= sizes[l - 1]; i += 1) table.set(labelText(weightLabel(sizes, l, i, j)), `W[${l}][${i - 1}][${j - 1}]`);
+      table.set(lab.weight(l, 0, j).text, `b[${l}][${j - 1}]`);
+      for (let i = 1; i <= sizes[l - 1]; i += 1) table.set(lab.weight(l, i, j).text, `W[${l}][${i - 1}][${j - 1}]`);
     }
   }
   for (let k = 1; k <= nOut; k += 1) {
     table.set(nOut === 1 ? 'ystar' : `ystar${k}`, `y[${k - 1}]`);
-    table.set(nOut === 1 ? 'y*' : `y${k}*`, `y[${k - 1}]`);
+    table.set(lab.target(k).text, `y[${k - 1}]`);
     table.set(nOut === 1 ? 'dL_dy' : `dL_dy${k}`, `dL_da[${L}][${k - 1}]`);
   }
   table.set('L', 'loss');
@@ -265,33 +257,17 @@ export function resolveValue(name, ctx) {
 
 // ---------------------------------------------------------------- symbols
 
-function activationLatex(act) {
-  switch (act) {
-    case 'sigmoid': return '\\sigma';
-    case 'tanh': return '\\tanh';
-    case 'relu': return '\\operatorname{relu}';
-    case 'leaky_relu': return '\\operatorname{lrelu}';
-    case 'softmax': return '\\operatorname{softmax}';
-    default: return '';
-  }
-}
-
-function paren(lat) {
-  return lat.includes('^') ? `\\left(${lat}\\right)` : lat;
-}
-
 /** sym:X → {latex, text} | undefined */
 export function resolveSymbol(name, network) {
   if (!network || !Array.isArray(network.layers)) return undefined;
   const sizes = network.layers;
   const L = sizes.length - 1;
-  const lab = labels(network);
+  const lab = notation(network);
   const bare = name.replace(/\s+/g, '');
   const path = parsePath(bare);
   if (bare === 'dL_dy') {
     if (sizes[L] !== 1) return undefined;
-    if ((network.loss ?? 'squared') === 'squared') return { latex: '(y - y^{*})', text: '(y − y*)' };
-    return { latex: '\\frac{\\partial L}{\\partial y}', text: '∂L/∂y' };
+    return lossGradient(lossOf(network), lab.unit(L, 1), lab.target(1));
   }
   if (!path) return undefined;
   const { key, idx } = path;
@@ -304,23 +280,14 @@ export function resolveSymbol(name, network) {
   if (key === 's' && idx.length === 2 && idx[0] >= 1 && unitOk(idx[0], idx[1])) return lab.pre(idx[0], idx[1] + 1);
   if (key === 'delta' && idx.length === 2 && idx[0] >= 1 && unitOk(idx[0], idx[1])) return lab.delta(idx[0], idx[1] + 1);
   if (key === 'act' && idx.length === 1 && idx[0] >= 1 && idx[0] <= L) {
-    const act = network.activations?.[idx[0] - 1] ?? 'linear';
-    return { latex: activationLatex(act), text: act };
+    return activationFunction(activationOf(network, idx[0]));
   }
   if (key === 'local' && idx.length === 2 && idx[0] >= 1 && unitOk(idx[0], idx[1])) {
     const l = idx[0];
     const u = idx[1] + 1;
-    const z = lab.unit(l, u);
-    const zl = paren(z.latex);
-    const pre = lab.pre(l, u);
-    switch (network.activations?.[l - 1] ?? 'linear') {
-      case 'sigmoid': return { latex: `${zl}(1 - ${zl})`, text: `${z.text}(1 − ${z.text})` };
-      case 'tanh': return { latex: `(1 - ${zl}^{2})`, text: `(1 − ${z.text}²)` };
-      case 'relu': return { latex: `\\operatorname{relu}'(${pre.latex})`, text: `relu′(${pre.text})` };
-      case 'leaky_relu': return { latex: `\\operatorname{lrelu}'(${pre.latex})`, text: `lrelu′(${pre.text})` };
-      case 'linear': return { latex: '1', text: '1' };
-      default: return { latex: `\\frac{\\partial ${z.latex}}{\\partial ${pre.latex}}`, text: `∂${z.text}/∂${pre.text}` };
-    }
+    const act = activationOf(network, l);
+    if (derivativeIsOne(act)) return { latex: '1', text: '1' };
+    return activationDerivative(act, lab.unit(l, u), lab.pre(l, u));
   }
   return undefined;
 }
@@ -464,17 +431,18 @@ function globRegex(pattern) {
 /** Every unit / edge of the network with its lecture name. */
 export function networkNames(network) {
   const sizes = network.layers;
+  const lab = notation(network);
   const L = sizes.length - 1;
   const units = [];
   const edges = [];
   for (let l = 0; l <= L; l += 1) {
-    for (let u = 1; u <= sizes[l]; u += 1) units.push({ name: labelText(unitLabel(sizes, l, u)), layer: l, unit: u });
+    for (let u = 1; u <= sizes[l]; u += 1) units.push({ name: lab.unit(l, u).text, layer: l, unit: u });
     if (l < L) units.push({ name: `bias${l}`, layer: l, unit: 0 });
   }
   units.push({ name: 'loss', layer: null, unit: null });
   for (let l = 1; l <= L; l += 1) {
     for (let j = 1; j <= sizes[l]; j += 1) {
-      for (let i = 0; i <= sizes[l - 1]; i += 1) edges.push({ name: labelText(weightLabel(sizes, l, i, j)), layer: l, from: i, to: j });
+      for (let i = 0; i <= sizes[l - 1]; i += 1) edges.push({ name: lab.weight(l, i, j).text, layer: l, from: i, to: j });
     }
   }
   return { units, edges };
@@ -582,41 +550,29 @@ export function networkNotes(scene, network) {
   const L = sizes.length - 1;
   if (view.general) notes.push(`This ${sizes.join('-')} network is not shaped like the lecture’s 2-2-1, so the scene shows the general form.`);
   if (usesLocal) {
-    const hidden = [...new Set((network.activations ?? []).slice(0, L - 1))];
+    const lecture = activationDerivative(LECTURE.hidden, GENERIC.z, GENERIC.s).unicode;
+    const hidden = [...new Set(Array.from({ length: L - 1 }, (_, i) => activationOf(network, i + 1)))];
     for (const act of hidden) {
-      if (act === 'tanh') notes.push('tanh hidden units: the local derivative is ∂z/∂s = 1 − z² (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'relu') notes.push('relu hidden units: the local derivative ∂z/∂s is 1 where s > 0, else 0 (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'leaky_relu') notes.push('leaky relu hidden units: ∂z/∂s is 1 where s > 0, else 0.01 (the lecture’s sigmoid gives z(1 − z)).');
-      else if (act === 'linear') notes.push('linear hidden units: ∂z/∂s = 1 (the lecture’s sigmoid gives z(1 − z)).');
+      if (act === LECTURE.hidden) continue;
+      const desc = activationInfo(act)?.description ?? act;
+      const d = activationDerivative(act, GENERIC.z, GENERIC.s).unicode;
+      notes.push(`${act} hidden units (${desc}): the local derivative is ∂z/∂s = ${d} (the lecture’s ${LECTURE.hidden} gives ${lecture}).`);
     }
   }
   if (chain) {
     if (L > 2) notes.push('Several hidden layers: a unit’s δ sums w·δ over all the units above, each δ computed (and cached) one layer up.');
-    const outAct = network.activations?.[L - 1] ?? 'linear';
-    if (outAct !== 'linear' || (network.loss ?? 'squared') !== 'squared') {
-      notes.push(`${outAct} output with the ${network.loss === 'cross_entropy' ? 'cross-entropy' : 'squared'} loss: the output δ comes from this loss and activation, not from (y − y*)·1.`);
+    const outAct = activationOf(network, L);
+    const loss = lossOf(network);
+    if (outAct !== LECTURE.output || loss !== LECTURE.loss) {
+      notes.push(`${outAct} output with the ${loss} loss: the output δ comes from this loss and activation, not from (y − y*)·1.`);
     }
     if (sizes[L] > 1) notes.push('Several outputs: the loss sums over them, and so does the chain rule.');
   }
   return notes;
 }
 
-const SUB = { 0: '₀', 1: '₁', 2: '₂', 3: '₃', 4: '₄', 5: '₅', 6: '₆', 7: '₇', 8: '₈', 9: '₉', ',': ',', '(': '₍', ')': '₎' };
-const SUP = { 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹', h: 'ʰ', o: 'ᵒ', '(': '⁽', ')': '⁾' };
-const sub = (t) => [...t].map((c) => SUB[c] ?? c).join('');
-const sup = (t) => [...t].map((c) => SUP[c] ?? c).join('');
-
-/**
- * Scene text for display: the ASCII names a teacher types (w_22^h, w_0j, z2, x1, z_1^(2), δ_2^h)
- * become sub/superscripted Unicode (w₂₂ʰ, w₀ⱼ, z₂, x₁, z₁⁽²⁾, δ₂ʰ).
- */
-export function prettyText(text) {
-  return String(text)
-    .replace(/(?<![A-Za-z0-9_])([wzsδ])_([0-9ij,]+)\^(h|o|\(\d+\))/g, (_, b, s, p) => `${b}${sub(s).replace('i', 'ᵢ').replace('j', 'ⱼ')}${sup(p)}`)
-    .replace(/(?<![A-Za-z0-9_])([wzsδ])_([0-9]+|[0-9]?[ij])\b/g, (_, b, s) => `${b}${sub(s).replace('i', 'ᵢ').replace('j', 'ⱼ')}`)
-    .replace(/(?<![A-Za-z0-9_])([sδ])\^(h|o|\(\d+\))/g, (_, b, p) => `${b}${sup(p)}`)
-    .replace(/\b([xzy])(\d+)\b/g, (_, b, d) => `${b}${sub(d)}`);
-}
+// scene text prettified (w_22^h → w₂₂ʰ): notation.js
+export { prettyText } from './notation.js';
 
 /** Which trace a scene needs and whether ctx has it: {ok, need}. */
 export function traceSatisfies(scene, ctx) {

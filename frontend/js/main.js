@@ -3,6 +3,7 @@ import { initControls, start } from './controls.js';
 import { mountNetwork } from './views/network.js';
 import { mountPhase } from './views/phase.js';
 import { mountHelp } from './views/help.js';
+import { loadMeta } from './notation.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -19,6 +20,7 @@ async function mountOptional(path, name, id) {
   }
 }
 
+await loadMeta(); // the server's activation/loss table (GET /api/meta), before the setup form
 initControls();
 mountHelp(byId('help-list'));
 mountPhase(byId('phase'));

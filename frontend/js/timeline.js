@@ -1,10 +1,13 @@
-// Pure: a trace -> the ordered phases in which it is shown. No DOM.
+// Pure: a trace -> the ordered phases in which it is shown. No DOM. The formulas in the titles
+// come from notation.js (the server's activation and loss table).
 //
 // Phases: forward layer 1 … N, loss (when the trace has one), backward layer
 // N … 1 (backward and step traces), update (step traces). Each phase is
 //   {id, kind: 'forward'|'loss'|'backward'|'update', layer, title, detail}
 // where layer is the 1-based non-input layer (null for loss and update).
-import { layerName } from './format.js';
+import {
+  notation, activationOf, lossOf, activationValue, activationDerivative, lossFormula, GENERIC,
+} from './notation.js';
 
 /** Kind of an API trace object from its keys. */
 export function traceKind(data) {
@@ -20,35 +23,6 @@ export function forwardOf(data) {
   return data && (data.forward ?? data);
 }
 
-function activationFormula(activation, a) {
-  switch (activation) {
-    case 'sigmoid': return `${a} = σ(s)`;
-    case 'tanh': return `${a} = tanh(s)`;
-    case 'relu': return `${a} = max(0, s)`;
-    case 'leaky_relu': return `${a} = max(0.01·s, s)`;
-    case 'softmax': return `${a} = softmax(s)`;
-    default: return `${a} = s`;
-  }
-}
-
-function derivative(activation) {
-  switch (activation) {
-    case 'sigmoid': return 'z(1 − z)';
-    case 'tanh': return '(1 − z²)';
-    case 'relu': return '[s > 0]';
-    case 'leaky_relu': return '(s > 0 ? 1 : 0.01)';
-    case 'linear': return '1';
-    default: return 'a′(s)';
-  }
-}
-
-function lossFormula(loss, outputActivation) {
-  if (loss === 'cross_entropy') {
-    return outputActivation === 'softmax' ? 'L = −Σ y* log y' : 'L = −Σ [y* log y + (1 − y*) log(1 − y)]';
-  }
-  return 'L = ½ Σ (y − y*)²';
-}
-
 /**
  * phases(data, network) -> phase list.
  * data: an API forward/backward/step trace; network: session.network
@@ -57,18 +31,17 @@ function lossFormula(loss, outputActivation) {
 export function buildPhases(data, network) {
   const kind = traceKind(data);
   if (!kind) return [];
-  const sizes = network.layers;
-  const n = sizes.length - 1;
-  const activations = network.activations ?? [];
+  const lab = notation(network);
+  const n = lab.L;
   const phases = [];
   for (let l = 1; l <= n; l += 1) {
-    const name = layerName(sizes, l);
-    const a = l === n ? 'y' : 'z';
+    const name = lab.layerName(l);
+    const a = l === n ? GENERIC.y : GENERIC.z;
     phases.push({
       id: `forward-${l}`,
       kind: 'forward',
       layer: l,
-      title: `Forward · ${name} layer: s = Σ w·a, ${activationFormula(activations[l - 1], a)}`,
+      title: `Forward · ${name} layer: s = Σ w·a, ${a.unicode} = ${activationValue(activationOf(network, l), GENERIC.s).unicode}`,
       detail: l === 1
         ? 'Each unit sums its weighted inputs (w_0j is the bias, its input is 1) and applies its activation.'
         : 'The layer below is done; its activations are the inputs here.',
@@ -81,20 +54,20 @@ export function buildPhases(data, network) {
       id: 'loss',
       kind: 'loss',
       layer: null,
-      title: `Loss: ${lossFormula(network.loss, activations[n - 1])}`,
+      title: `Loss: ${lossFormula(lossOf(network)).unicode}`,
       detail: 'Compare the output y with the target y*.',
     });
   }
   if (kind === 'backward' || kind === 'step') {
     for (let l = n; l >= 1; l -= 1) {
-      const name = layerName(sizes, l);
+      const name = lab.layerName(l);
       phases.push({
         id: `backward-${l}`,
         kind: 'backward',
         layer: l,
         title: l === n
           ? `Backward · ${name} layer: δ = ∂L/∂s cached`
-          : `Backward · ${name} layer: reuse cached δ, δ = ${derivative(activations[l - 1])}·Σ w·δ`,
+          : `Backward · ${name} layer: reuse cached δ, δ = ${activationDerivative(activationOf(network, l), GENERIC.z, GENERIC.s).unicode}·Σ w·δ`,
         detail: l === n
           ? '∂L/∂y from the loss, then δ = ∂L/∂s; ∂L/∂w = (input of the edge) · δ.'
           : 'Cache to speed up: ∂L/∂a sums w · δ over the units above, using the δ values already stored.',

@@ -1,9 +1,13 @@
 """The chain-rule inspector against a real server: press Step, click w_22^h, and check that the
 factors (y − y*), w_21^o, z2(1 − z2), x2 and their product are the API's step trace's numbers
-to the displayed precision. Also: the loss chart and the heatmap draw after the step."""
+to the displayed precision; each factor's own arithmetic (z2(1 − z2) = 0.1978(1 − 0.1978) = …) with the
+local factor taken from the trace's da_ds; the note that the factors use the weights before the
+update; only lecture notation where a person reads (no dL_dW[1][1]). Also: the loss chart and the
+heatmap draw after the step."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from shown_numbers import assert_shown
@@ -58,7 +62,9 @@ def test_inspector_shows_the_lecture_product_for_w22h(page: Page, live_server: s
     z2 = forward["layers"][0]["a"][1]
     x2 = step["x"][1]
     w21o = step["update"][1]["W_before"][1][0]
-    expected = [("(y − y*)", y - y_star), ("w_21^o", w21o), ("z2(1 − z2)", z2 * (1 - z2)), ("x2", x2)]
+    local = step["grads"][0]["da_ds"][1]  # f′(s) of z2 as the server computed it
+    assert math.isclose(local, z2 * (1 - z2), rel_tol=1e-12)
+    expected = [("(y − y*)", y - y_star), ("w_21^o", w21o), ("z2(1 − z2)", local), ("x2", x2)]
     for i, (name, value) in enumerate(expected):
         assert_shown(factors.nth(i).text_content(), value, name)
 
@@ -73,6 +79,32 @@ def test_inspector_shows_the_lecture_product_for_w22h(page: Page, live_server: s
     assert label.startswith("∂L/∂w_22^h = ∂L/∂y · w_21^o · z2(1 − z2) · x2 = (y − y*) · w_21^o · z2(1 − z2) · x2 = ")
     expect(page.get_by_test_id("inspector-cached")).to_contain_text("Cached δ from the layer above")
     expect(page.get_by_test_id("inspector-check")).to_contain_text("✓")
+    expect(page.get_by_test_id("inspector-check")).to_contain_text("∂L/∂w₂₂ʰ = ")
+
+    # each factor with its own arithmetic, in the lecture's notation
+    lines = page.get_by_test_id("inspector-factor-line")
+    expect(lines).to_have_count(4)
+    texts = [lines.nth(i).get_attribute("aria-label") for i in range(4)]
+    m = re.fullmatch(r"z₂\(1 − z₂\) = (\S+)\(1 − (\S+)\) = (\S+)", texts[2])
+    assert m, texts[2]
+    assert_shown(m.group(1), z2, "z2 in z2(1 − z2)")
+    assert_shown(m.group(2), z2, "z2 in (1 − z2)")
+    assert_shown(m.group(3), local, "z2(1 − z2)")
+    m = re.fullmatch(r"∂L/∂y = \(y − y\*\) = (\S+) − (\S+) = (\S+)", texts[0])
+    assert m, texts[0]
+    assert_shown(m.group(1), y, "y")
+    assert_shown(m.group(2), y_star, "y*")
+    assert_shown(m.group(3), y - y_star, "y − y*")
+    m = re.fullmatch(r"w₂₁ᵒ = (\S+)", texts[1])
+    assert m, texts[1]
+    assert_shown(m.group(1), w21o, "w_21^o before the update")
+    assert texts[3].startswith("x₂ = ")
+    expect(page.get_by_test_id("inspector-weights-note")).to_contain_text(
+        "weights before this step’s update")
+
+    # nothing a person reads in the panel is a trace path
+    shown = page.locator("#inspector").inner_text()
+    assert not re.search(r"dL_d[Wbsa]|\[\d+\]", shown), shown
 
     # an output weight: ∂L/∂w_11^o = (y − y*) · z1
     page.get_by_test_id("edge-2-1-1").click(force=True)

@@ -3,8 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildChainRule, toLatex, toText, latexNumber, labels } from '../../frontend/js/chainrule.js';
+import { buildChainRule, toLatex, toText, factorLines } from '../../frontend/js/chainrule.js';
+import { latexNumber } from '../../frontend/js/format.js';
+import { notation } from '../../frontend/js/notation.js';
 import katex from '../../frontend/vendor/katex/katex.mjs';
+import { formatNumber } from '../../frontend/js/format.js';
+import { installMeta } from './helpers.js';
+
+installMeta();
 
 // ------------------------------------------------------------ a tiny reference engine
 
@@ -52,16 +58,18 @@ function trace(network, weights, x, y) {
     const act = network.activations[l];
     const { s, a: al } = layers[l];
     let dLds;
+    let dads = null;
     if (act === 'softmax') {
       const dot = al.reduce((acc, v, m) => acc + v * dLda[m], 0);
       dLds = al.map((v, k) => v * (dLda[k] - dot));
     } else {
-      dLds = s.map((sv, j) => dLda[j] * ACT[act][1](sv, al[j]));
+      dads = s.map((sv, j) => ACT[act][1](sv, al[j]));
+      dLds = s.map((sv, j) => dLda[j] * dads[j]);
     }
     const below = l === 0 ? x : layers[l - 1].a;
     const lambda = network.l2 || 0;
     const dLdW = below.map((ai, i) => dLds.map((d, j) => ai * d + lambda * weights[l].W[i][j]));
-    grads[l] = { dL_da: dLda, dL_ds: dLds, dL_dW: dLdW, dL_db: [...dLds] };
+    grads[l] = { dL_da: dLda, da_ds: dads, dL_ds: dLds, dL_dW: dLdW, dL_db: [...dLds] };
     dLda = below.map((_, i) => dLds.reduce((acc, d, j) => acc + weights[l].W[i][j] * d, 0));
   }
   return {
@@ -183,7 +191,7 @@ test('deeper net: hidden δ is the explicit sum over downstream units, every gra
   close(sum.terms[1].delta.value, t.grads[1].dL_ds[1]);
   close(sum.value, W[1].W[2][0] * t.grads[1].dL_ds[0] + W[1].W[2][1] * t.grads[1].dL_ds[1]);
   close(sum.value, t.grads[0].dL_da[2]);
-  assert.equal(e.factors[1].symbol.text, '(1 − z_3^(1)²)');
+  assert.equal(e.factors[1].symbol.text, '(1 − (z_3^(1))²)');
   assert.equal(e.factors[2].symbol.text, 'x2');
   assert.deepEqual(e.cached.map((c) => c.unit), [{ layer: 2, unit: 1 }, { layer: 2, unit: 2 }]);
   // paths: x2 → z3^(1) → each of 2 units → each of 2 outputs
@@ -192,7 +200,7 @@ test('deeper net: hidden δ is the explicit sum over downstream units, every gra
   // an output weight with a sigmoid output and squared loss: (y1 − y1*) · y1(1 − y1) · z2^(2)
   const o = buildChainRule({ network: net, trace: t, selection: { kind: 'weight', layer: 3, from: 2, to: 1 } });
   assert.deepEqual(o.factors.map((f) => f.closed.text), ['(y1 − y1*)', 'y1(1 − y1)', 'z_2^(2)']);
-  const l = labels(net);
+  const l = notation(net);
   assert.equal(l.unit(2, 1).latex, 'z_{1}^{(2)}');
   assert.equal(l.weight(3, 0, 2).latex, 'w_{02}^{(3)}');
 });
@@ -205,7 +213,8 @@ test('cross-entropy outputs: δ = y − y* (sigmoid and softmax); relu and leaky
   assert.equal(e.factors[0].role, 'delta');
   assert.equal(e.factors[0].closed.text, '(y − y*)');
   close(e.factors[0].value, t.forward.output[0] - 1);
-  assert.equal(e.factors[2].symbol.text, 'relu′(s_2^h)');
+  assert.equal(e.factors[2].symbol.text, '[s_2^h > 0]');
+  close(e.factors[2].value, t.forward.layers[0].s[1] > 0 ? 1 : 0);
   close(e.value, t.grads[0].dL_dW[0][1]);
 
   const soft = { layers: [2, 3, 3], activations: ['leaky_relu', 'softmax'], loss: 'cross_entropy', l2: 0 };
@@ -297,4 +306,44 @@ test('numbers typeset by KaTeX read back as format.js text', () => {
     const html = katex.renderToString(latex, { output: 'html' });
     assert.equal(html.replace(/<[^>]*>/g, '').replace(/&#x2212;|−/g, '−'), shown);
   }
+});
+
+test('each factor shows its own arithmetic, and the panel says which weights the factors use', () => {
+  const t = trace(LECTURE, LW, LX, LY);
+  const e = buildChainRule({ network: LECTURE, trace: t, selection: { kind: 'weight', layer: 1, from: 2, to: 2 } });
+  const z2 = t.forward.layers[0].a[1];
+  const y = t.forward.output[0];
+  const local = e.factors[2];
+  // z2(1 − z2) with z2's number in place of z2
+  assert.equal(local.arithmetic.text, `${formatNumber(z2)}(1 − ${formatNumber(z2)})`);
+  assert.equal(local.arithmetic.latex, `${latexNumber(z2)}(1 - ${latexNumber(z2)})`);
+  assert.equal(e.factors[0].arithmetic.text, `${formatNumber(y)} − 1`);
+  assert.equal(e.factors[1].arithmetic, null, 'a weight is its own number');
+  const lines = factorLines(e);
+  assert.deepEqual(lines.map((l) => l.text), [
+    `∂L/∂y = (y − y*) = ${formatNumber(y)} − 1 = ${formatNumber(y - 1)}`,
+    `w₂₁ᵒ = ${formatNumber(LW[1].W[1][0])}`,
+    `z₂(1 − z₂) = ${formatNumber(z2)}(1 − ${formatNumber(z2)}) = ${formatNumber(z2 * (1 - z2))}`,
+    `x₂ = ${formatNumber(LX[1])}`,
+  ]);
+  const opts = { throwOnError: true };
+  for (const l of lines) katex.renderToString(l.latex, opts);
+  assert.match(e.weightsNote, /weights before this step’s update/);
+  const b = { ...t };
+  delete b.update;
+  const eb = buildChainRule({ network: LECTURE, trace: b, selection: { kind: 'weight', layer: 1, from: 2, to: 2 }, weights: LW });
+  assert.match(eb.weightsNote, /current weights/);
+  // nothing a person reads is a trace path
+  for (const str of [e.target.text, e.weightsNote, ...e.notes, ...lines.map((l) => l.text), toText(e)]) {
+    assert.doesNotMatch(str, /dL_d[Wbsa]|\[\d+\]/, str);
+  }
+});
+
+test('the local factor value is the trace’s da_ds, not recomputed here', () => {
+  const t = trace(LECTURE, LW, LX, LY);
+  t.grads[0].da_ds = [0.125, 0.375]; // a made-up f′: the panel shows what the server sent
+  t.grads[0].dL_ds = t.grads[0].dL_da.map((d, j) => d * t.grads[0].da_ds[j]);
+  const e = buildChainRule({ network: LECTURE, trace: t, selection: { kind: 'unit', layer: 1, unit: 2 } });
+  assert.equal(e.factors.find((f) => f.role === 'local').value, 0.375);
+  close(e.value, t.grads[0].dL_ds[1]);
 });

@@ -13,6 +13,9 @@ import {
 import { buildPhases } from '../../frontend/js/timeline.js';
 import { formatNumber } from '../../frontend/js/format.js';
 import katex from '../../frontend/vendor/katex/katex.mjs';
+import { installMeta } from './helpers.js';
+
+installMeta();
 
 const SCENES = JSON.parse(readFileSync(new URL('../../frontend/lecture/scenes.json', import.meta.url), 'utf8'));
 const FIX = JSON.parse(readFileSync(new URL('./fixtures/lecture-traces.json', import.meta.url), 'utf8'));
@@ -187,7 +190,7 @@ test('numbers are format.js text; |p parenthesises negatives; text mode gives pl
 
 test('other activations change the local derivative, and the notes say so', () => {
   const scene = SCENES.find((s) => s.id === 'hidden-w22');
-  const expectations = { lecture: ['z_{2}(1 - z_{2})', /^$/], tanh: ['(1 - z_{2}^{2})', /tanh.*1 − z²/], relu: ["\\operatorname{relu}'(s_{2}^{h})", /relu.*1 where s > 0, else 0/] };
+  const expectations = { lecture: ['z_{2}(1 - z_{2})', /^$/], tanh: ['(1 - z_{2}^{2})', /tanh.*1 − z²/], relu: ['[s_{2}^{h} > 0]', /relu hidden units.*∂z\/∂s = \[s > 0\]/] };
   for (const [name, [latex, note]] of Object.entries(expectations)) {
     const ctx = ctxOf(name, 'backward');
     assert.equal(resolveSymbol('local[1][1]', ctx.network).latex, latex, name);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPhases, visibility, traceKind, clampPhase } from '../../frontend/js/timeline.js';
+import { installMeta } from './helpers.js';
+
+installMeta();
 
 const network = { layers: [2, 2, 1], activations: ['sigmoid', 'linear'], loss: 'squared' };
 const fwd = { x: [1, 0], y: [1], layers: [{ s: [0, 0], a: [0.5, 0.5] }, { s: [1], a: [1] }], output: [1], loss: 0 };

@@ -14,8 +14,8 @@
 // the numbers inside an explicit sum, "inspector-cached", "inspector-check", "inspector-empty".
 import katex from '../../vendor/katex/katex.mjs';
 import { getState, setState, subscribe } from '../state.js';
-import { buildChainRule, toLatex, toText, latexNumber } from '../chainrule.js';
-import { formatNumber } from '../format.js';
+import { buildChainRule, toLatex, toText, factorLines } from '../chainrule.js';
+import { formatNumber, latexNumber } from '../format.js';
 
 const STYLE_ID = 'bp-inspector-style';
 // Okabe–Ito blue for the cached δ; the whole theme may override it with --bp-cached.
@@ -28,6 +28,10 @@ const STYLE = `
 .bp-inspector .bp-check { font-size: .9em; opacity: .85; margin: .3em 0; }
 .bp-inspector .bp-notes { font-size: .9em; opacity: .85; margin: .3em 0 0; padding-left: 1.2em; }
 .bp-inspector .bp-empty { opacity: .8; font-style: italic; }
+.bp-inspector .bp-factors-head { margin: .4em 0 .1em; font-size: .9em; }
+.bp-inspector .bp-factor-list { margin: 0; padding-left: 1.2em; font-size: .95em; }
+.bp-inspector .bp-factor-list li { overflow-x: auto; overflow-y: hidden; }
+.bp-inspector .bp-weights-note { font-size: .9em; margin: .3em 0; }
 `;
 
 const KATEX_OPTIONS = {
@@ -70,14 +74,9 @@ function weightsFor(state) {
   return state.session ? state.session.weights : null;
 }
 
+// the trace's number under its lecture name: ∂L/∂w₂₂ʰ, δ₂ʰ
 function traceName(expr) {
-  const s = expr.selection;
-  if (s.kind === 'weight') {
-    return s.from === 0
-      ? `dL_db[${s.to - 1}] of layer ${s.layer}`
-      : `dL_dW[${s.from - 1}][${s.to - 1}] of layer ${s.layer}`;
-  }
-  return `dL_ds[${s.unit - 1}] of layer ${s.layer}`;
+  return expr.kind === 'weight' ? expr.target.unicode : expr.target.unicode.split(' = ')[0];
 }
 
 function highlightKey(h) {
@@ -155,6 +154,25 @@ function renderExpr(expr) {
   math.append(mathLine(tex.numeric, 'inspector-numeric'));
   math.append(mathLine(tex.result, 'inspector-result'));
   nodes.push(math);
+
+  // each factor with its own arithmetic: z2(1 − z2) = 0.1978(1 − 0.1978) = 0.1587
+  const lines = factorLines(expr);
+  if (lines.length) {
+    const box = el('div', { class: 'bp-factors', 'data-testid': 'inspector-factors' });
+    box.append(el('p', { class: 'bp-factors-head' }, 'The factors:'));
+    const ul = el('ul', { class: 'bp-factor-list' });
+    for (const line of lines) {
+      const li = el('li', {
+        'data-testid': 'inspector-factor-line', 'data-role': line.factor.role,
+        'data-value': String(line.factor.value), 'aria-label': line.text,
+      });
+      li.append(mathInline(line.latex));
+      ul.append(li);
+    }
+    box.append(ul);
+    nodes.push(box);
+  }
+  nodes.push(el('p', { class: 'bp-weights-note', 'data-testid': 'inspector-weights-note' }, expr.weightsNote));
 
   if (expr.cached.length) {
     const fromAbove = expr.cached[0].unit.layer > expr.selection.layer;

@@ -29,7 +29,8 @@ import katex from '../../vendor/katex/katex.mjs';
 import { getState, setState, subscribe } from '../state.js';
 import { backward, step } from '../controls.js';
 import * as player from '../player.js';
-import { formatNumber, unitLabel, labelUnicode } from '../format.js';
+import { formatNumber } from '../format.js';
+import { notation } from '../notation.js';
 import {
   parseScenes, sceneFor, makeContext, resolveTemplate, resolveHighlight, phaseRange, networkNotes,
   prettyText, KATEX_MACROS,
@@ -113,7 +114,7 @@ async function loadScenes() {
   try {
     json = await response.json();
   } catch (err) {
-    throw new Error(`lecture/scenes.json is not valid JSON (${err.message})`);
+    throw new Error(`lecture/scenes.json is not valid JSON (${err.message})`, { cause: err });
   }
   const { scenes, problems } = parseScenes(json);
   if (problems.length) throw new Error(`lecture/scenes.json: ${problems.join('; ')}`);
@@ -194,10 +195,10 @@ function setup(container, scenes) {
       row.push(el('label', { class: 'lec-field' }, el('span', { text: `${labelText} =` }), input));
     };
     ex.x.forEach((v, i) => {
-      if (i < 6) field(labelUnicode(unitLabel(sizes, 0, i + 1)), `lecture-x${i + 1}`, v, 'x', i);
+      if (i < 6) field(notation(sizes).unit(0, i + 1).unicode, `lecture-x${i + 1}`, v, 'x', i);
     });
     ex.y.forEach((v, k) => {
-      if (k < 4) field(nOut === 1 ? 'y*' : `y${k + 1}*`, nOut === 1 ? 'lecture-ystar' : `lecture-ystar${k + 1}`, v, 'y', k);
+      if (k < 4) field(notation(sizes).target(k + 1).unicode, nOut === 1 ? 'lecture-ystar' : `lecture-ystar${k + 1}`, v, 'y', k);
     });
     row.push(el('span', { class: 'lec-example-hint', text: 'change a value: the derivation follows' }));
     exampleRow.replaceChildren(...row);
