@@ -100,3 +100,20 @@ def test_a_new_activation_is_one_table_entry_away():
     assert out["backward"]["forward"]["layers"][0]["a"] == [s ** 3]
     assert hidden["da_ds"] == [3 * s ** 2]
     assert hidden["dL_ds"] == [y * 1.0 * 3 * s ** 2]   # (y − y*) · w_11^o · 3s²
+
+
+def test_the_frontend_tests_fixture_is_what_the_server_serves():
+    """tests/js run notation.js on tests/js/fixtures/meta.json: it must be GET /api/meta
+    exactly, so the frontend's tests see the table as it is (regenerate it from the endpoint
+    when the table changes)."""
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from backprop_explorer.api.app import create_app
+    from backprop_explorer.api.config import Settings
+
+    fixture = Path(__file__).resolve().parents[1] / "js" / "fixtures" / "meta.json"
+    with TestClient(create_app(Settings(memory=True, demo_session=False))) as c:
+        served = c.get("/api/meta").json()
+    assert json.loads(fixture.read_text()) == served
