@@ -16,7 +16,7 @@ export class ApiError extends Error {
 // The lecture's names of the request fields a person types.
 const FIELD_NAMES = { learning_rate: 'γ', x: 'x', y: 'y*', index: 'example index', X: 'X', Y: 'Y*' };
 const ELEMENT_NAMES = { x: (i) => `x${i + 1}`, y: (i) => `y*${i + 1}` };
-const MAX_MESSAGE = 150; // about two lines of the status toast
+const MAX_MESSAGE = 120; // at most two lines of the status toast
 
 /** The name a person knows a request field by: 'learning_rate' → 'γ', 'y' → 'y*'. */
 export function fieldName(field) {

@@ -47,7 +47,13 @@ const $ = (id) => document.getElementById(id);
 
 function fail(err) {
   const message = tidyMessage(err?.message ?? String(err));
-  setState({ error: { message, field: err?.field ?? null, status: err?.status ?? null }, busy: false });
+  const patch = { error: { message, field: err?.field ?? null, status: err?.status ?? null }, busy: false };
+  // the server refused a typed example: its field stays marked until it is changed
+  const s = getState();
+  if (err?.status === 422 && s.example.mode === 'custom' && (err.field === 'x' || err.field === 'y')) {
+    patch.invalid = { ...s.invalid, [err.field]: message };
+  }
+  setState(patch);
 }
 
 let noticeTimer = null;
@@ -851,6 +857,8 @@ export function initControls() {
   on('example-x', 'change', readExampleInputs);
   on('example-y', 'change', readExampleInputs);
   on('status-close', 'click', () => setState({ error: null, notice: null }));
+  // a long word (a number, a path) wraps instead of pushing the × off screen
+  if ($('status-text')) Object.assign($('status-text').style, { overflowWrap: 'anywhere', minWidth: '0' });
 
   subscribe(sync);
   sync(getState(), {});
