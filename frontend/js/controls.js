@@ -696,10 +696,11 @@ function readExampleInputs() {
       }
     }
   }
+  // a refused field keeps the text typed (marked invalid), the example keeps its old value
+  // for it, and runs are refused until it is fixed
   const refused = ['x', 'y'].find((f) => invalid[f]);
   if (refused) {
-    // the fields keep the text typed (marked invalid); the example keeps no part of it
-    setState({ invalid });
+    setState({ example, invalid });
     fail(Object.assign(new Error(invalid[refused]), { field: refused }));
     return;
   }
