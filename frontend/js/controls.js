@@ -908,7 +908,9 @@ function sync(s, prev) {
     if ($('instant')) $('instant').checked = s.settings.instant;
     syncDialogs(s, prev);
   }
-  if (s.learningRate !== prev.learningRate && $('learning-rate') && s.learningRate !== null && !s.invalid.learning_rate) {
+  // the field shows the γ in use, except while it holds a refused value (marked invalid)
+  if ((s.learningRate !== prev.learningRate || (prev.invalid?.learning_rate && !s.invalid.learning_rate)) && $('learning-rate')
+      && s.learningRate !== null && !s.invalid.learning_rate) {
     if (Number($('learning-rate').value) !== s.learningRate) $('learning-rate').value = String(s.learningRate);
   }
   if (s.invalid !== prev.invalid) {
