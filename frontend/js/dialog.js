@@ -17,8 +17,8 @@ function onKeydown(event) {
   const top = open.at(-1);
   if (event.key !== 'Tab' || !top) return;
   const list = focusables(top.box);
+  if (!list.length) return; // not on screen (e.g. the setup panel in projector mode): no trap
   event.preventDefault();
-  if (!list.length) return;
   const at = list.indexOf(document.activeElement);
   const next = at < 0
     ? (event.shiftKey ? list.length - 1 : 0)
