@@ -117,3 +117,21 @@ def test_reset_while_a_step_animates_stops_the_animation(explorer: Watch, page: 
     expect(page.get_by_test_id("session-info")).to_have_attribute("data-step", "0")
     page.keyboard.press("i")
     assert_on(page, new)
+
+
+def test_undo_while_a_step_animates_stops_it_and_shows_the_undone_state(explorer: Watch, page: Page):
+    sid = session_id_of(page)
+    page.locator("#speed").evaluate("(el) => { el.value = '0.25'; el.dispatchEvent(new Event('input')); }")
+    with page.expect_response(lambda r: r.url.endswith("/step")):
+        page.keyboard.press("s")
+    expect(page.locator("body")).to_have_attribute("data-playing", "true")
+    with page.expect_response(lambda r: r.url.endswith("/undo")) as info:
+        page.keyboard.press("u")
+    assert info.value.json()["step"] == 0
+    idle(page)
+    expect(page.locator("body")).to_have_attribute("data-trace-kind", "none")
+    expect(page.get_by_test_id("session-info")).to_have_attribute("data-step", "0")
+    expect(page.get_by_test_id("loss-summary")).to_have_text("No updates yet")
+    assert page.request.get(f"{explorer.base}/api/sessions/{sid}").json()["step"] == 0
+    page.keyboard.press("i")
+    assert_on(page, sid)
