@@ -1,6 +1,7 @@
 // The REST client: same-origin relative URLs under /api only.
 // Every call resolves to the parsed JSON body, or throws an ApiError carrying
 // the HTTP status, the server's message and (for 422) the field it names.
+import { formatNumber } from './format.js';
 
 export class ApiError extends Error {
   constructor(status, message, field = null, body = null) {
@@ -12,15 +13,55 @@ export class ApiError extends Error {
   }
 }
 
-function describe(status, body) {
+// The lecture's names of the request fields a person types.
+const FIELD_NAMES = { learning_rate: 'γ', x: 'x', y: 'y*', index: 'example index', X: 'X', Y: 'Y*' };
+const ELEMENT_NAMES = { x: (i) => `x${i + 1}`, y: (i) => `y*${i + 1}` };
+const MAX_MESSAGE = 120; // at most two lines of the status toast
+
+/** The name a person knows a request field by: 'learning_rate' → 'γ', 'y' → 'y*'. */
+export function fieldName(field) {
+  return FIELD_NAMES[field] ?? field;
+}
+
+/** A message fit for the status toast: long numbers shortened (4 significant digits, as the
+ * views show them), at most MAX_MESSAGE characters. */
+export function tidyMessage(text) {
+  const short = String(text).replace(/[-+]?\d[\d.]*(?:e[-+]?\d+)?/gi, (num) => {
+    const digits = num.replace(/[^\d]/g, '').length;
+    const v = Number(num);
+    return digits > 6 && Number.isFinite(v) ? formatNumber(v) : num;
+  });
+  return short.length > MAX_MESSAGE ? `${short.slice(0, MAX_MESSAGE - 1)}…` : short;
+}
+
+function plainMessage(msg) {
+  return String(msg)
+    .replace(/^Input should be less than or equal to /, 'must be ≤ ')
+    .replace(/^Input should be greater than or equal to /, 'must be ≥ ')
+    .replace(/^Input should be less than /, 'must be < ')
+    .replace(/^Input should be greater than /, 'must be > ')
+    .replace(/^Input should be a finite number/, 'must be a finite number')
+    .replace(/^Input should be a valid number.*/, 'must be a number')
+    .replace(/^Value error, /, '');
+}
+
+/** {message, field} of a failed response: the field named once, in the lecture's notation. */
+export function describe(status, body) {
   const detail = body && body.detail;
   if (Array.isArray(detail) && detail.length) {
     const first = detail[0];
     const loc = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body') : [];
-    const field = loc.length ? loc.join('.') : null;
-    return { message: field ? `${field}: ${first.msg}` : String(first.msg), field };
+    const field = loc.length ? String(loc[0]) : null;
+    let msg = plainMessage(first.msg);
+    if (field) {
+      const name = fieldName(field);
+      for (const prefix of [`${field}: `, `${name}: `]) if (msg.startsWith(prefix)) msg = msg.slice(prefix.length);
+      const element = typeof loc[1] === 'number' && ELEMENT_NAMES[field] ? `${ELEMENT_NAMES[field](loc[1])} ` : '';
+      return { message: tidyMessage(`${name}: ${element}${msg}`), field };
+    }
+    return { message: tidyMessage(msg), field: null };
   }
-  if (typeof detail === 'string') return { message: detail, field: null };
+  if (typeof detail === 'string') return { message: tidyMessage(detail), field: null };
   return { message: `HTTP ${status}`, field: null };
 }
 

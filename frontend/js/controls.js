@@ -1,33 +1,41 @@
 // Buttons and keys -> api.js calls -> state.js. The only module (with
 // player.js) that changes the store.
-import { api } from './api.js';
-import { getState, setState, subscribe } from './state.js';
+import { api, fieldName, tidyMessage } from './api.js';
+import { commitPendingStep, committedSession, getState, setState, subscribe } from './state.js';
 import { buildPhases, clampPhase } from './timeline.js';
 import { formatNumber } from './format.js';
 import { activationNames, LECTURE } from './notation.js';
 import { parseCsv } from './csv.js';
+import { closeDialog, openDialog } from './dialog.js';
 import * as player from './player.js';
 
+// The one keymap: views/help.js lists it, handleKey runs it (the lecture panel's own keys,
+// L and its scene keys, are run by views/lecture.js). keys: as shown; match: event.key values.
 export const SHORTCUTS = [
-  { keys: ['f'], action: 'forward', text: 'Forward pass on the current example' },
-  { keys: ['b'], action: 'backward', text: 'Forward + backward (gradients, cached δ)' },
-  { keys: ['s', 'Space'], action: 'step', text: 'One SGD step: forward, backward, update' },
-  { keys: ['t'], action: 'train', text: 'Train continuously / pause' },
-  { keys: ['u'], action: 'undo', text: 'Undo the last update' },
-  { keys: ['r'], action: 'reset', text: 'Reset: same network, fresh weights from the init' },
-  { keys: ['n'], action: 'nextExample', text: 'Use the next dataset example / pick the following index' },
-  { keys: ['m'], action: 'micro', text: 'Micro-step mode on/off (narrate one phase per key)' },
-  { keys: ['→'], action: 'nextPhase', text: 'Next phase (forward layer, loss, backward layer, update)' },
-  { keys: ['←'], action: 'prevPhase', text: 'Previous phase' },
-  { keys: ['i'], action: 'instant', text: 'Instant mode on/off (no animation)' },
-  { keys: ['+', '−'], action: 'speed', text: 'Animation faster / slower' },
-  { keys: ['a'], action: 'setup', text: 'Setup panel: architecture, loss, init, dataset, CSV' },
-  { keys: ['l'], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
-  { keys: ['p'], action: 'projector', text: 'Projector mode on/off' },
-  { keys: ['e'], action: 'export', text: 'Export the session as a .json file' },
-  { keys: ['?'], action: 'help', text: 'Show / hide this list' },
-  { keys: ['Esc'], action: 'escape', text: 'Close this list, clear the selection' },
+  { keys: ['f'], match: ['f'], action: 'forward', text: 'Forward pass on the current example', run: () => forward() },
+  { keys: ['b'], match: ['b'], action: 'backward', text: 'Forward + backward (gradients, cached δ)', run: () => backward() },
+  { keys: ['s', 'Space'], match: ['s', ' '], action: 'step', text: 'One SGD step: forward, backward, update', run: () => step() },
+  { keys: ['t'], match: ['t'], action: 'train', text: 'Train continuously / pause', run: () => toggleTrain() },
+  { keys: ['u'], match: ['u'], action: 'undo', text: 'Undo the last update', run: () => undo() },
+  { keys: ['r'], match: ['r'], action: 'reset', text: 'Reset: same network, fresh weights from the init', run: () => reset() },
+  { keys: ['n'], match: ['n'], action: 'nextExample', text: 'Use the next dataset example / pick the following index', run: () => nextExample() },
+  { keys: ['m'], match: ['m'], action: 'micro', text: 'Micro-step mode on/off (narrate one phase per key)', run: () => toggleMicro() },
+  { keys: ['→'], match: ['ArrowRight'], action: 'nextPhase', text: 'Next phase (forward layer, loss, backward layer, update)', run: () => nextPhase() },
+  { keys: ['←'], match: ['ArrowLeft'], action: 'prevPhase', text: 'Previous phase', run: () => prevPhase() },
+  { keys: ['i'], match: ['i'], action: 'instant', text: 'Instant mode on/off (no animation)', run: () => toggleInstant() },
+  { keys: ['+', '−'], match: ['+', '=', '-', '−'], action: 'speed', text: 'Animation faster / slower', run: (key) => changeSpeed(key === '+' || key === '=' ? 1 : -1) },
+  { keys: ['a'], match: ['a'], action: 'setup', text: 'Setup panel: architecture, loss, init, dataset, CSV', run: () => toggleSetup() },
+  { keys: ['l'], match: [], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
+  { keys: ['p'], match: ['p'], action: 'projector', text: 'Projector mode on/off', run: () => toggleProjector() },
+  { keys: ['e'], match: ['e'], action: 'export', text: 'Export the session as a .json file', run: () => exportSession() },
+  { keys: ['?'], match: ['?'], action: 'help', text: 'Show / hide this list', run: () => toggleHelp() },
+  { keys: ['Esc'], match: ['Escape'], action: 'escape', text: 'Close this list or the setup panel, clear the selection', run: () => escape() },
 ];
+
+// event.key -> shortcut (letters in either case)
+const KEYMAP = new Map(SHORTCUTS.flatMap((s) => s.match.map((k) => [k, s])));
+// what an open shortcut list lets through to the page
+const DIALOG_ACTIONS = new Set(['help', 'escape']);
 
 const TRAIN_CHUNK = 10;
 // the lecture preset's dataset (backend sessions/presets.py): XOR on ±1 inputs
@@ -39,14 +47,22 @@ const $ = (id) => document.getElementById(id);
 // ---------------------------------------------------------------- status
 
 function fail(err) {
-  const message = err?.message ?? String(err);
-  setState({ error: { message, field: err?.field ?? null, status: err?.status ?? null }, busy: false });
+  const message = tidyMessage(err?.message ?? String(err));
+  const patch = { error: { message, field: err?.field ?? null, status: err?.status ?? null }, busy: false };
+  // the server refused a typed example: its field stays marked until it is changed
+  const s = getState();
+  if (err?.status === 422 && s.example.mode === 'custom' && (err.field === 'x' || err.field === 'y')) {
+    patch.invalid = { ...s.invalid, [err.field]: message };
+  }
+  setState(patch);
 }
 
 let noticeTimer = null;
 
 async function guarded(fn) {
   if (getState().busy) return;
+  // a step being animated is applied before anything else reads or changes the session
+  commitPendingStep();
   setState({ busy: true, error: null });
   try {
     await fn();
@@ -55,6 +71,26 @@ async function guarded(fn) {
     return;
   }
   setState({ busy: false });
+}
+
+// Bumped whenever the page's session is replaced: an answer to a request made for an
+// earlier session (a train chunk, a step, a PATCH, a dataset) is then dropped, not shown.
+let generation = 0;
+// The γ typed last, until the server has accepted or refused it (a run waits for it).
+let learningRateCheck = Promise.resolve();
+
+// The toolbar fields an action uses, refused while one of them holds a refused value.
+function refuseIfInvalid(what) {
+  const invalid = getState().invalid;
+  const field = Object.keys(invalid)[0];
+  if (field) throw Object.assign(new Error(`${what} not run: ${invalid[field]}`), { field });
+}
+
+function setInvalid(field, message) {
+  const invalid = { ...getState().invalid };
+  if (message) invalid[field] = message;
+  else delete invalid[field];
+  setState({ invalid });
 }
 
 // ---------------------------------------------------------------- sessions
@@ -67,6 +103,9 @@ function setUrl(id) {
 
 async function loadSession(session, notice = null) {
   player.stop();
+  stopTraining();
+  generation += 1;
+  const gen = generation;
   const current = getState();
   setState({
     session,
@@ -74,9 +113,12 @@ async function loadSession(session, notice = null) {
     phases: [],
     phaseIndex: 0,
     selection: null,
+    pendingStep: null,
+    invalid: {},
     lossHistory: current.session?.id === session.id ? current.lossHistory : [],
     learningRate: session.network.learning_rate,
     dataset: null,
+    prediction: null,
     example: session.dataset
       ? { mode: 'next', index: session.dataset.next_index ?? 0, x: null, y: null }
       : { mode: 'custom', index: 0, x: zeros(session.network.layers[0]), y: zeros(session.network.layers.at(-1)) },
@@ -87,7 +129,7 @@ async function loadSession(session, notice = null) {
   document.body.dataset.session = session.id;
   if (session.dataset) {
     const ds = await api.dataset(session.id);
-    setState({ dataset: ds });
+    if (gen === generation) setState({ dataset: ds });
   }
 }
 
@@ -156,26 +198,37 @@ function currentExample() {
   return { x: ds.X[index], y: ds.Y[index], index };
 }
 
-function showTrace(kind, data) {
-  const s = getState();
-  const phases = buildPhases(data, s.session.network);
-  setState({ trace: { kind, data }, phases, phaseIndex: 0 });
+function showTrace(kind, data, example) {
+  const phases = buildPhases(data, getState().session.network);
+  setState({ trace: { kind, data, example }, phases, phaseIndex: 0 });
   player.present();
+}
+
+// Before a run: the γ typed last is accepted or refused, no field holds a refused value.
+async function ready(what) {
+  await learningRateCheck;
+  refuseIfInvalid(what);
+  await endTraining();
+  const s = getState();
+  if (!s.session) throw new Error('no session yet');
+  return { s, gen: generation };
 }
 
 export function forward() {
   return guarded(async () => {
-    const { x, y } = currentExample();
-    const data = await api.forward(getState().session.id, { x, y });
-    showTrace('forward', data);
+    const { s, gen } = await ready('Forward');
+    const { x, y, index } = currentExample();
+    const data = await api.forward(s.session.id, { x, y });
+    if (gen === generation) showTrace('forward', data, { x, y, index });
   });
 }
 
 export function backward() {
   return guarded(async () => {
-    const { x, y } = currentExample();
-    const data = await api.backward(getState().session.id, { x, y });
-    showTrace('backward', data);
+    const { s, gen } = await ready('Backward');
+    const { x, y, index } = currentExample();
+    const data = await api.backward(s.session.id, { x, y });
+    if (gen === generation) showTrace('backward', data, { x, y, index });
   });
 }
 
@@ -205,39 +258,55 @@ export function sessionAfterStep(session, trace) {
   };
 }
 
+// A step's results wait in state.pendingStep until the animation reaches its update phase
+// (state.js applies them then): the step counter, loss chart, heatmap and next example
+// never run ahead of what the network shows.
 export function step() {
   return guarded(async () => {
-    const s = getState();
+    const { s, gen } = await ready('Step');
     const body = stepBody();
     // the heatmap's grid goes along: the answer carries the updated network's
     // outputs on it (grid_Y), so the heatmap needs no /predict of its own
     const heatmap = s.heatmapGrid;
     if (heatmap) body.grid = heatmap.grid;
     const data = await api.step(s.session.id, body);
+    if (gen !== generation) return;
     const session = sessionAfterStep(getState().session, data);
-    setState({
+    const example = { x: data.x, y: data.y, index: data.example_index ?? undefined };
+    const trace = { kind: 'step', data, example };
+    showTraceWithPending(trace, {
+      trace,
       session,
-      lossHistory: [...getState().lossHistory, { step: data.step, epoch: data.epoch, loss: data.loss }],
+      loss: { step: data.step, epoch: data.epoch, loss: data.loss },
       prediction: heatmap && Array.isArray(data.grid_Y) ? { key: heatmap.key, session, Y: data.grid_Y } : null,
     });
-    showTrace('step', data);
   });
 }
 
+function showTraceWithPending(trace, pendingStep) {
+  const phases = buildPhases(trace.data, getState().session.network);
+  setState({ trace, phases, phaseIndex: 0, pendingStep });
+  player.present();
+}
+
 export function undo() {
-  if (getState().session && !(getState().session.history > 0) && !getState().training) {
+  const s = getState();
+  if (s.session && !(committedSession(s).history > 0) && !s.training) {
     fail(new Error('nothing to undo: no update has been made since this session started'));
     return Promise.resolve();
   }
   return guarded(async () => {
-    stopTraining();
-    const session = await api.undo(getState().session.id);
+    await endTraining();
     player.stop();
+    const gen = generation;
+    const session = await api.undo(getState().session.id);
+    if (gen !== generation) return;
     setState({
       session,
       trace: null,
       phases: [],
       phaseIndex: 0,
+      prediction: null,
       lossHistory: getState().lossHistory.filter((h) => h.step <= session.step),
     });
   });
@@ -262,7 +331,7 @@ function specFromSession() {
 
 export function reset() {
   return guarded(async () => {
-    stopTraining();
+    await endTraining();
     const s = getState();
     const body = originOf(s.session.id) ?? specFromSession();
     await createSession(body, 'Reset: a new session with the same network and fresh initial weights.');
@@ -272,10 +341,19 @@ export function reset() {
 // ---------------------------------------------------------------- training
 
 let trainRun = 0;
+let trainLoop = null; // the running loop's promise (resolves when it has ended)
 
+/** Ask the training loop to stop (it ends after the chunk in flight). */
 export function stopTraining() {
   trainRun += 1;
   if (getState().training) setState({ training: false });
+}
+
+/** Stop training and wait until the loop has ended (its last chunk shown): an action that
+ * replaces the session calls this first, so no answer of the old loop lands afterwards. */
+export async function endTraining() {
+  stopTraining();
+  if (trainLoop) await trainLoop;
 }
 
 export function toggleTrain() {
@@ -289,27 +367,35 @@ export function toggleTrain() {
     fail(new Error('training needs a dataset: choose one in Setup'));
     return;
   }
+  try {
+    refuseIfInvalid('Train');
+  } catch (err) {
+    fail(err);
+    return;
+  }
   player.stop();
   const run = ++trainRun;
+  const gen = generation;
   setState({ training: true, trace: null, phases: [], phaseIndex: 0, error: null });
   const loop = async () => {
-    while (run === trainRun) {
+    await trainLoop; // an earlier loop still finishing its last chunk
+    while (run === trainRun && gen === generation) {
       const st = getState();
       const body = { steps: Math.max(1, Math.round(TRAIN_CHUNK * st.settings.speed)) };
       if (st.learningRate !== null) body.learning_rate = st.learningRate;
       try {
         const result = await api.train(st.session.id, body);
         const session = await api.getSession(st.session.id);
-        if (run !== trainRun) {
-          setState({ session });
-          break;
-        }
+        // the session was replaced meanwhile: this chunk belongs to the old one
+        if (gen !== generation) break;
         const first = result.step - result.updates + 1;
         const added = result.loss.map((loss, i) => ({ step: first + i, epoch: result.epoch, loss }));
         setState({ session, lossHistory: [...getState().lossHistory, ...added].slice(-5000) });
       } catch (err) {
-        stopTraining();
-        fail(err);
+        if (run === trainRun && gen === generation) {
+          stopTraining();
+          fail(err);
+        }
         break;
       }
       // Next chunk right away: the views coalesce their redraws (the network
@@ -318,7 +404,9 @@ export function toggleTrain() {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   };
-  loop();
+  const promise = loop();
+  trainLoop = promise;
+  promise.finally(() => { if (trainLoop === promise) trainLoop = null; });
 }
 
 // ---------------------------------------------------------------- phases, modes
@@ -385,6 +473,7 @@ export function toggleHelp(open) {
 }
 
 export function nextExample() {
+  commitPendingStep();
   const s = getState();
   if (!s.dataset) return;
   const n = s.dataset.X.length;
@@ -396,7 +485,9 @@ export function nextExample() {
 }
 
 function escape() {
-  if (getState().settings.help) toggleHelp(false);
+  const s = getState();
+  if (s.settings.help) toggleHelp(false);
+  else if (s.settings.setup && document.getElementById('setup')?.contains(document.activeElement)) toggleSetup(false);
   else setState({ selection: null, notice: null, error: null });
 }
 
@@ -420,7 +511,7 @@ export function exportSession() {
 
 export function importSession(file) {
   return guarded(async () => {
-    stopTraining();
+    await endTraining();
     let doc;
     try {
       doc = JSON.parse(await file.text());
@@ -498,15 +589,15 @@ let uploaded = null;
 
 export function createFromSetup() {
   return guarded(async () => {
-    stopTraining();
     const body = setupBody();
+    await endTraining();
     await createSession(body, `New session: ${body.layers.join('-')} network.`);
   });
 }
 
 export function lecturePreset() {
   return guarded(async () => {
-    stopTraining();
+    await endTraining();
     await createSession({ preset: 'lecture' }, 'New session: the lecture’s 2-2-1 network.');
   });
 }
@@ -524,7 +615,7 @@ export function uploadCsv(file) {
     opt.disabled = false;
     opt.textContent = `${file.name} (${data.X.length} rows)`;
     $('setup-dataset').value = 'csv';
-    stopTraining();
+    await endTraining();
     await createSession(setupBody(), `Loaded ${file.name}: ${data.X.length} examples, columns ${data.columns.join(', ')}.`);
   });
 }
@@ -571,82 +662,138 @@ function fillDatasetOptions(datasets) {
 function parseVector(text, n, name) {
   const parts = String(text).split(/[\s,;]+/).filter(Boolean).map(Number);
   if (parts.length !== n || parts.some((v) => !Number.isFinite(v))) {
-    throw Object.assign(new Error(`${name}: give ${n} number${n > 1 ? 's' : ''}, separated by commas`), { field: name });
+    throw new Error(`${name}: give ${n} number${n > 1 ? 's' : ''}, separated by commas`);
   }
   return parts;
 }
 
+// The example fields -> state.example. A field whose text is refused is marked invalid
+// (state.invalid) and its old value is not kept: runs are refused until it is fixed.
 function readExampleInputs() {
   const s = getState();
   const mode = $('example-mode').value;
   const example = { ...s.example, mode };
+  const invalid = { ...s.invalid };
+  delete invalid.x;
+  delete invalid.y;
   if (mode === 'index') {
     const max = s.dataset ? s.dataset.X.length - 1 : 0;
     example.index = Math.max(0, Math.min(max, Math.trunc(Number($('example-index').value) || 0)));
   } else if (mode === 'custom') {
-    if (!$('example-x').value.trim()) {
+    if (!$('example-x').value.trim() && !$('example-y').value.trim()) {
       // Start from the example that was about to be used (or zeros).
       const from = currentExampleFrom({ ...s, example: { ...s.example, mode: s.example.mode === 'custom' ? 'next' : s.example.mode } });
       const net = s.session.network.layers;
       $('example-x').value = (from?.x ?? zeros(net[0])).join(', ');
       $('example-y').value = (from?.y ?? zeros(net.at(-1))).join(', ');
     }
-    try {
-      example.x = parseVector($('example-x').value, s.session.network.layers[0], 'x');
-      example.y = parseVector($('example-y').value, s.session.network.layers.at(-1), 'y*');
-    } catch (err) {
-      fail(err);
-      return;
+    const layers = s.session.network.layers;
+    for (const [field, id, n] of [['x', 'example-x', layers[0]], ['y', 'example-y', layers.at(-1)]]) {
+      try {
+        example[field] = parseVector($(id).value, n, fieldName(field));
+      } catch (err) {
+        invalid[field] = err.message;
+      }
     }
   }
-  setState({ example, error: null });
+  // a refused field keeps the text typed (marked invalid), the example keeps its old value
+  // for it, and runs are refused until it is fixed
+  const refused = ['x', 'y'].find((f) => invalid[f]);
+  if (refused) {
+    setState({ example, invalid });
+    fail(Object.assign(new Error(invalid[refused]), { field: refused }));
+    return;
+  }
+  const fixed = s.error && ['x', 'y'].includes(s.error.field);
+  setState({ example, invalid, ...(fixed ? { error: null } : {}) });
+}
+
+// γ: checked here (a positive number), then by the server (PATCH, so a reload keeps it);
+// only a value the server accepted becomes state.learningRate.
+function commitLearningRate() {
+  const input = $('learning-rate');
+  const s = getState();
+  const text = input.value.trim();
+  const v = Number(text);
+  if (!text || !Number.isFinite(v) || v <= 0) {
+    const err = Object.assign(new Error('γ: give a positive number (for example 0.5)'), { field: 'learning_rate' });
+    setInvalid('learning_rate', err.message);
+    fail(err);
+    return;
+  }
+  const id = s.session?.id;
+  if (!id || (v === s.learningRate && !s.invalid.learning_rate)) return;
+  const gen = generation;
+  learningRateCheck = api.updateSettings(id, { learning_rate: v }).then((session) => {
+    if (gen !== generation) return;
+    const now = getState();
+    const network = { ...now.session.network, learning_rate: session.network.learning_rate };
+    const invalid = { ...now.invalid };
+    delete invalid.learning_rate;
+    const p = now.pendingStep;
+    setState({
+      learningRate: session.network.learning_rate,
+      session: { ...now.session, network },
+      pendingStep: p ? { ...p, session: { ...p.session, network } } : null,
+      invalid,
+      error: now.error?.field === 'learning_rate' ? null : now.error,
+      notice: `γ = ${formatNumber(session.network.learning_rate)} from the next step on.`,
+    });
+  }, (err) => {
+    if (gen !== generation) return;
+    setInvalid('learning_rate', err.message);
+    fail(err);
+  });
 }
 
 // ---------------------------------------------------------------- keyboard
 
-function isTyping(target) {
-  if (!target || !(target instanceof Element)) return false;
+const ACTIVATION_KEYS = new Set([' ', 'Enter']);
+const ARROWS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown']);
+const BUTTON_ROLES = new Set(['button', 'link', 'checkbox', 'switch', 'menuitem', 'option', 'tab', 'radio']);
+const SLIDER_ROLES = new Set(['slider', 'spinbutton', 'scrollbar', 'listbox', 'radiogroup', 'tablist', 'menu', 'tree', 'grid']);
+
+/** Whether the focused element does something with this key itself (then no shortcut runs):
+ * text fields and selects every key, sliders the arrows, buttons and checkboxes Space/Enter. */
+export function handlesKey(target, key) {
+  if (!(target instanceof Element) || target === document.body || target === document.documentElement) return false;
   if (target.isContentEditable) return true;
   const tag = target.tagName;
   if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
   if (tag === 'INPUT') {
     const type = target.type;
-    return !['button', 'checkbox', 'radio', 'range', 'file', 'submit', 'reset'].includes(type);
+    if (type === 'range') return ARROWS.has(key);
+    if (type === 'radio') return ARROWS.has(key) || ACTIVATION_KEYS.has(key);
+    if (['checkbox', 'button', 'submit', 'reset', 'file', 'color', 'image'].includes(type)) return ACTIVATION_KEYS.has(key);
+    return true;
   }
+  if (tag === 'BUTTON' || tag === 'SUMMARY' || (tag === 'A' && target.hasAttribute('href'))) return ACTIVATION_KEYS.has(key);
+  const role = target.getAttribute('role');
+  if (SLIDER_ROLES.has(role)) return ARROWS.has(key) || ACTIVATION_KEYS.has(key);
+  if (BUTTON_ROLES.has(role) || target.hasAttribute('tabindex')) return ACTIVATION_KEYS.has(key);
   return false;
 }
 
-export function handleKey(event) {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (isTyping(event.target) && event.key !== 'Escape') return;
-  const actions = {
-    f: forward,
-    b: backward,
-    s: step,
-    ' ': step,
-    t: toggleTrain,
-    u: undo,
-    r: reset,
-    n: nextExample,
-    m: toggleMicro,
-    ArrowRight: nextPhase,
-    ArrowLeft: prevPhase,
-    i: toggleInstant,
-    '+': () => changeSpeed(1),
-    '=': () => changeSpeed(1),
-    '-': () => changeSpeed(-1),
-    p: toggleProjector,
-    a: () => toggleSetup(),
-    e: exportSession,
-    '?': () => toggleHelp(),
-    Escape: escape,
-  };
-  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  const action = actions[event.key === '?' ? '?' : key];
-  if (!action) return;
+// The toolbar's fields: Enter commits (their change handler runs) and gives the keys back
+// to the page, so S, T, … work at once.
+const COMMIT_FIELDS = ['learning-rate', 'example-x', 'example-y', 'example-index'];
+
+function onFieldKey(event) {
+  if (event.key !== 'Enter' && event.key !== 'Escape') return;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
   event.preventDefault();
-  if (event.target instanceof HTMLElement && event.target.tagName === 'BUTTON') event.target.blur();
-  action();
+  event.currentTarget.blur(); // fires `change` when the text changed
+}
+
+export function handleKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const shortcut = KEYMAP.get(event.key === '?' ? '?' : key);
+  if (!shortcut || !shortcut.run) return;
+  if (handlesKey(event.target, event.key) && event.key !== 'Escape') return;
+  if (getState().settings.help && !DIALOG_ACTIONS.has(shortcut.action)) return;
+  event.preventDefault();
+  shortcut.run(event.key);
 }
 
 // ---------------------------------------------------------------- binding
@@ -658,6 +805,12 @@ function on(id, event, fn) {
 
 export function initControls() {
   document.addEventListener('keydown', handleKey);
+  for (const id of COMMIT_FIELDS) on(id, 'keydown', onFieldKey);
+  const setup = $('setup');
+  if (setup) {
+    setup.setAttribute('role', 'dialog');
+    setup.setAttribute('aria-modal', 'false');
+  }
   on('btn-forward', 'click', forward);
   on('btn-backward', 'click', backward);
   on('btn-step', 'click', step);
@@ -694,15 +847,7 @@ export function initControls() {
       fail(err);
     }
   });
-  on('learning-rate', 'change', (ev) => {
-    const v = Number(ev.target.value);
-    if (Number.isFinite(v) && v > 0) {
-      setState({ learningRate: v, error: null });
-      // keep γ with the session, so a reload (or another tab) uses it too
-      const id = getState().session?.id;
-      if (id) api.updateSettings(id, { learning_rate: v }).then((session) => setState({ session })).catch(fail);
-    } else fail(Object.assign(new Error('learning rate γ must be a positive number'), { field: 'learning_rate' }));
-  });
+  on('learning-rate', 'change', commitLearningRate);
   on('speed', 'input', (ev) => setSettings({ speed: Number(ev.target.value) }));
   on('instant', 'change', toggleInstant);
   on('example-mode', 'change', (ev) => {
@@ -713,6 +858,8 @@ export function initControls() {
   on('example-x', 'change', readExampleInputs);
   on('example-y', 'change', readExampleInputs);
   on('status-close', 'click', () => setState({ error: null, notice: null }));
+  // a long word (a number, a path) wraps instead of pushing the × off screen
+  if ($('status-text')) Object.assign($('status-text').style, { overflowWrap: 'anywhere', minWidth: '0' });
 
   subscribe(sync);
   sync(getState(), {});
@@ -751,7 +898,7 @@ function sync(s, prev) {
   const disable = (node, value) => { if (node && node.disabled !== value) node.disabled = value; };
   if (train) text(train.querySelector('.label'), s.training ? 'Pause' : 'Train');
   for (const id of ['btn-forward', 'btn-backward', 'btn-step', 'btn-reset']) disable($(id), !s.session);
-  disable($('btn-undo'), !s.session || !(s.session.history > 0));
+  disable($('btn-undo'), !s.session || !(committedSession(s).history > 0));
   disable($('btn-prev'), !s.phases.length || s.phaseIndex <= 0);
   disable($('btn-next'), !s.phases.length || s.phaseIndex >= s.phases.length - 1);
 
@@ -759,21 +906,33 @@ function sync(s, prev) {
     if ($('speed') && Number($('speed').value) !== s.settings.speed) $('speed').value = String(s.settings.speed);
     if ($('speed-value')) $('speed-value').textContent = `${s.settings.speed}×`;
     if ($('instant')) $('instant').checked = s.settings.instant;
-    const help = $('help');
-    if (help) {
-      help.hidden = !s.settings.help;
-      if (s.settings.help) $('btn-help-close')?.focus();
-    }
+    syncDialogs(s, prev);
   }
-  if (s.learningRate !== prev.learningRate && $('learning-rate') && s.learningRate !== null) {
+  // the field shows the γ in use, except while it holds a refused value (marked invalid)
+  if ((s.learningRate !== prev.learningRate || (prev.invalid?.learning_rate && !s.invalid.learning_rate)) && $('learning-rate')
+      && s.learningRate !== null && !s.invalid.learning_rate) {
     if (Number($('learning-rate').value) !== s.learningRate) $('learning-rate').value = String(s.learningRate);
+  }
+  if (s.invalid !== prev.invalid) {
+    for (const [id, field] of [['learning-rate', 'learning_rate'], ['example-x', 'x'], ['example-y', 'y']]) {
+      const node = $(id);
+      if (!node) continue;
+      if (s.invalid[field]) {
+        node.setAttribute('aria-invalid', 'true');
+        node.setAttribute('aria-errormessage', 'status-text');
+      } else if (node.hasAttribute('aria-invalid')) {
+        node.removeAttribute('aria-invalid');
+        node.removeAttribute('aria-errormessage');
+      }
+    }
   }
   if (s.session && s.session !== prev.session && s.session.id !== prev.session?.id) fillSetup(s.session);
   if (s.datasets !== prev.datasets && s.datasets.length) {
     fillDatasetOptions(s.datasets);
     if (s.session) fillSetup(s.session);
   }
-  if (s.example !== prev.example || s.dataset !== prev.dataset || s.session !== prev.session) syncExample(s);
+  if (s.example !== prev.example || s.dataset !== prev.dataset || s.session !== prev.session
+      || s.trace !== prev.trace || s.pendingStep !== prev.pendingStep || s.invalid !== prev.invalid) syncExample(s);
 
   const info = $('session-info');
   if (info && s.session) {
@@ -796,6 +955,31 @@ function sync(s, prev) {
   }
 }
 
+// The shortcut list and the setup panel: focus moves in when one opens and back when it closes.
+function syncDialogs(s, prev) {
+  const help = $('help');
+  if (help && !!s.settings.help !== !!prev.settings?.help) {
+    help.hidden = !s.settings.help;
+    if (s.settings.help) openDialog(help, $('btn-help-close'));
+    else closeDialog(help);
+  }
+  const setup = $('setup');
+  if (setup && !!s.settings.setup !== !!prev.settings?.setup) {
+    if (s.settings.setup) {
+      setup.setAttribute('aria-modal', 'true');
+      openDialog(setup);
+    } else {
+      setup.setAttribute('aria-modal', 'false');
+      closeDialog(setup);
+    }
+  }
+}
+
+function exampleText(ex) {
+  const index = ex.index !== undefined && ex.index !== null ? `#${ex.index}: ` : '';
+  return `${index}x = (${ex.x.map((v) => formatNumber(v)).join(', ')}), y* = ${ex.y.map((v) => formatNumber(v)).join(', ')}`;
+}
+
 function syncExample(s) {
   const mode = $('example-mode');
   if (!mode) return;
@@ -810,22 +994,43 @@ function syncExample(s) {
   if (s.example.mode === 'index' && Number($('example-index').value) !== s.example.index) {
     $('example-index').value = String(s.example.index);
   }
-  if (s.example.mode === 'custom' && s.example.x && document.activeElement !== $('example-x')) {
-    $('example-x').value = s.example.x.join(', ');
-    $('example-y').value = s.example.y.join(', ');
+  if (s.example.mode === 'custom' && s.example.x) {
+    // a field holding refused text keeps it (marked invalid) until it is fixed
+    if (!s.invalid.x && document.activeElement !== $('example-x')) set($('example-x'), 'value', s.example.x.join(', '));
+    if (!s.invalid.y && document.activeElement !== $('example-y')) set($('example-y'), 'value', s.example.y.join(', '));
   }
+  // "this step": the example of the trace on screen; "next": the one the next run uses (for a
+  // step being animated, known once its update phase is shown)
   const preview = $('example-preview');
   if (preview) {
-    let text = '';
-    try {
-      if (s.session && (s.example.mode !== 'custom' || s.example.x)) {
-        const ex = currentExampleFrom(s);
-        if (ex) text = `${ex.index !== undefined ? `#${ex.index}: ` : ''}x = (${ex.x.map((v) => formatNumber(v)).join(', ')}), y* = ${ex.y.map((v) => formatNumber(v)).join(', ')}`;
-      }
-    } catch {
-      text = '';
+    let shown = preview.querySelector('[data-testid="example-this"]');
+    let next = preview.querySelector('[data-testid="example-next"]');
+    if (!shown) {
+      shown = document.createElement('span');
+      shown.setAttribute('data-testid', 'example-this');
+      next = document.createElement('span');
+      next.setAttribute('data-testid', 'example-next');
+      preview.replaceChildren(shown, ' ', next);
     }
-    if (preview.textContent !== text) preview.textContent = text;
+    const ex = s.trace?.example ?? (s.trace ? { x: s.trace.data.x, y: s.trace.data.y } : null);
+    const thisText = ex?.x && ex?.y ? `this step: ${exampleText(ex)}` : '';
+    let nextText = '';
+    let nextIndex = '';
+    if (s.pendingStep && s.example.mode === 'next') {
+      nextText = 'next: known after the update';
+    } else if (s.session && (s.example.mode !== 'custom' || s.example.x)) {
+      const upcoming = currentExampleFrom(s);
+      if (upcoming) {
+        nextText = `next: ${exampleText(upcoming)}`;
+        nextIndex = upcoming.index !== undefined ? String(upcoming.index) : '';
+      }
+    }
+    if (s.invalid.x || s.invalid.y) nextText = 'next: (fix the example first)';
+    set(shown, 'textContent', thisText);
+    set(next, 'textContent', nextText);
+    set(shown, 'hidden', !thisText);
+    if (shown.dataset.index !== String(ex?.index ?? '')) shown.dataset.index = String(ex?.index ?? '');
+    if (next.dataset.index !== nextIndex) next.dataset.index = nextIndex;
   }
 }
 

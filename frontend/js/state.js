@@ -30,6 +30,14 @@
 //               (key: its session and dataset); a step sends it along (POST /step {grid})
 //   prediction  null | {key, session, Y}: a step's grid_Y, the outputs of `session` (the session
 //               object after that step) on the heatmapGrid with that key
+//   pendingStep null | {trace, session, loss, prediction}: what a step produced that the animation
+//               has not shown yet. session, lossHistory and prediction keep the state before the
+//               step until the shown phase reaches the step's update phase (or the trace is
+//               replaced); then setState applies it in the same change. A patch that sets
+//               `session` itself (a load, an undo, training) drops it. Use committedSession(s)
+//               for what the server holds.
+//   invalid     {field: message}: toolbar fields whose typed value was refused ('learning_rate',
+//               'x', 'y', 'index'); while one is set, Forward/Backward/Step/Train refuse to run
 const listeners = new Set();
 
 let state = Object.freeze({
@@ -50,16 +58,53 @@ let state = Object.freeze({
   training: false,
   heatmapGrid: null,
   prediction: null,
+  pendingStep: null,
+  invalid: {},
 });
 
 export function getState() {
   return state;
 }
 
+/** The session as the server holds it (a step being animated is already applied there). */
+export function committedSession(s = state) {
+  return s.pendingStep?.session ?? s.session;
+}
+
+function updateReached(s) {
+  const at = s.phases.findIndex((phase) => phase.kind === 'update');
+  return at < 0 || s.phaseIndex >= at;
+}
+
+function applyPending(next) {
+  const p = next.pendingStep;
+  return {
+    ...next,
+    session: p.session,
+    lossHistory: [...next.lossHistory, p.loss],
+    prediction: p.prediction,
+    pendingStep: null,
+  };
+}
+
+// The pending step's rule (see pendingStep above), applied to every change.
+function settle(next, patch) {
+  const p = next.pendingStep;
+  if (!p || 'pendingStep' in patch) return next;
+  if ('session' in patch) return { ...next, pendingStep: null };
+  if (next.trace !== p.trace || updateReached(next)) return applyPending(next);
+  return next;
+}
+
 export function setState(patch) {
   const previous = state;
-  state = Object.freeze({ ...state, ...patch });
+  state = Object.freeze(settle({ ...state, ...patch }, patch));
   for (const listener of listeners) listener(state, previous);
+}
+
+/** Show what a step being animated produced now (before another action reads the state). */
+export function commitPendingStep() {
+  if (state.pendingStep) setState(applyPending({ ...state }));
 }
 
 export function subscribe(listener) {

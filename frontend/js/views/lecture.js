@@ -26,8 +26,8 @@
 // (data-chain, data-value, data-role) inside the equation. The container carries data-scene,
 // data-index, data-trace-kind and data-step (the trace's step, when it is a step trace).
 import katex from '../../vendor/katex/katex.mjs';
-import { getState, setState, subscribe } from '../state.js';
-import { backward, step } from '../controls.js';
+import { committedSession, getState, setState, subscribe } from '../state.js';
+import { backward, handlesKey, step } from '../controls.js';
 import * as player from '../player.js';
 import { formatNumber } from '../format.js';
 import { notation } from '../notation.js';
@@ -304,7 +304,7 @@ function setup(container, scenes) {
 
   function onKey(ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if (isTyping(ev.target)) return;
+    if (handlesKey(ev.target, ev.key)) return;
     const s = getState();
     if (s.settings.help) return;
     const key = ev.key;
@@ -338,7 +338,7 @@ function setup(container, scenes) {
     const x = data.x ?? data.forward?.x;
     const y = data.y ?? data.forward?.y;
     if (!sameVec(x, ex.x) || !sameVec(y, ex.y)) return false;
-    if (kind === 'step') return data.step === s.session.step;
+    if (kind === 'step') return data.step === committedSession(s).step;
     const mark = traceMark && traceMark.trace === s.trace && traceMark.id === s.session.id && traceMark.step === s.session.step;
     if (!mark) return false;
     const need = currentScene().requires === 'forward' ? 'forward' : 'backward';

@@ -1,11 +1,15 @@
-// The phase banner: names the phase being shown and lists the whole sequence.
+// The phase banner: names the phase being shown and lists the whole sequence; an aria-live
+// region says each phase in words with its numbers (narrate.js) for a screen reader.
 import { getState, subscribe } from '../state.js';
+import { narratePhase, weightsOfTrace } from '../narrate.js';
+
+// visually hidden, still read out
+const HIDDEN = 'position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:normal;border:0';
 
 export function mountPhase(container) {
   const name = document.createElement('div');
   name.className = 'phase-name';
   name.setAttribute('data-testid', 'phase-name');
-  name.setAttribute('aria-live', 'polite');
   const detail = document.createElement('div');
   detail.className = 'phase-detail';
   detail.setAttribute('data-testid', 'phase-detail');
@@ -15,7 +19,13 @@ export function mountPhase(container) {
   const text = document.createElement('div');
   text.className = 'phase-text';
   text.append(name, detail);
-  container.append(text, chips);
+  const live = document.createElement('div');
+  live.setAttribute('data-testid', 'phase-narration');
+  live.setAttribute('role', 'status');
+  live.setAttribute('aria-live', 'polite');
+  live.setAttribute('aria-atomic', 'true');
+  live.style.cssText = HIDDEN;
+  container.append(text, chips, live);
 
   let shownPhases = null;
   const render = (s) => {
@@ -48,7 +58,26 @@ export function mountPhase(container) {
       li.classList.toggle('done', i < s.phaseIndex);
       li.classList.toggle('current', i === s.phaseIndex);
     });
+    narrate(s, phase);
   };
+
+  let said = null;
+  function narrate(s, phase) {
+    let words = '';
+    if (phase && s.trace && s.session) {
+      try {
+        words = narratePhase(phase, s.trace.data, s.session.network, weightsOfTrace(s.trace.data, s.session.weights));
+      } catch {
+        words = phase.title;
+      }
+    } else if (s.training) {
+      words = 'Training continuously; press T to pause.';
+    }
+    if (words !== said) {
+      said = words;
+      live.textContent = words;
+    }
+  }
   subscribe((s, prev) => {
     if (s.phases !== prev.phases || s.phaseIndex !== prev.phaseIndex || s.training !== prev.training
         || s.settings.microstep !== prev.settings.microstep) render(s);
