@@ -172,3 +172,15 @@ def test_a_train_that_stays_finite_returns_numbers_only(h):
     values = out["loss"] + out["epoch_loss"] + [out["dataset_loss"]]
     assert all(isinstance(v, float) and np.isfinite(v) for v in values)
     assert out["updates"] == 6 and out["step"] == 6
+
+
+@pytest.mark.parametrize("route", ["forward", "backward", "step"])
+def test_an_overflowing_target_is_reported_on_y_and_an_overflowing_x_on_x(h, route):
+    sid = h.create(preset="lecture")["id"]
+    before = h.export(sid)
+    r = h.client.post(f"/api/sessions/{sid}/{route}", json={"x": [1, 0.5], "y": [1e300]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "y"]
+    linear = h.create(layers=[2, 2, 1], activations=["linear", "linear"])["id"]
+    r = h.client.post(f"/api/sessions/{linear}/{route}", json={"x": [1e300, 1e300], "y": [0]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "x"]
+    assert h.export(sid) == before

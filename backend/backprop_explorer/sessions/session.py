@@ -212,14 +212,32 @@ class Session:
             raise InputError("y", "the target y* is required")
         return xv, yv
 
+    @contextmanager
+    def _example_finite(self, xv: np.ndarray, field: str = "x"):
+        """As finite(field), but an overflow the target y* causes (the network's output on x
+        alone is finite, its loss against y* is not) is reported on y."""
+        try:
+            with finite(field):
+                yield
+        except InputError as exc:
+            if type(exc) is not InputError or exc.field != field:
+                raise
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                    engine.forward(self.arch, self.weights, xv)
+            except FloatingPointError:
+                raise exc from None
+            raise InputError("y", "the target y* is too large for this network: the loss "
+                             "overflows float64 (non-finite result)") from None
+
     def forward(self, x, y=None) -> engine.ForwardTrace:
         xv, yv = self.example(x, y)
-        with finite("x"):
+        with self._example_finite(xv):
             return engine.forward(self.arch, self.weights, xv, yv)
 
     def backward(self, x, y) -> engine.BackwardTrace:
         xv, yv = self.labelled(x, y)
-        with finite("x"):
+        with self._example_finite(xv):
             return engine.backward(self.arch, self.weights, xv, yv)
 
     def predict(self, X) -> np.ndarray:
@@ -246,7 +264,7 @@ class Session:
 
     def gradcheck(self, x, y, epsilon: float):
         xv, yv = self.labelled(x, y)
-        with finite("x"):
+        with self._example_finite(xv):
             _, numeric = engine.gradcheck(self.arch, self.weights, xv, yv, epsilon)
             return engine.backward(self.arch, self.weights, xv, yv), numeric
 
@@ -323,7 +341,7 @@ class Session:
             xv, yv = ds.data.X[example_index], ds.targets[example_index]
         # an overflow in the forward or backward pass is the example's fault; an update that
         # diverges raises DivergedError itself
-        with finite("x" if example_index is None else "index"):
+        with self._example_finite(xv, "x" if example_index is None else "index"):
             result = engine.sgd_step(self.arch, self.weights, xv, yv, lr)
         new = result.weights
         grid_Y = None
