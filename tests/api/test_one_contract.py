@@ -180,7 +180,8 @@ def test_an_overflowing_target_is_reported_on_y_and_an_overflowing_x_on_x(h, rou
     before = h.export(sid)
     r = h.client.post(f"/api/sessions/{sid}/{route}", json={"x": [1, 0.5], "y": [1e300]})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "y"]
-    linear = h.create(layers=[2, 2, 1], activations=["linear", "linear"])["id"]
+    big = [{"W": [[1e10, 1e10], [1e10, 1e10]], "b": [0, 0]}, {"W": [[1], [1]], "b": [0]}]
+    linear = h.create(layers=[2, 2, 1], activations=["linear", "linear"], weights=big)["id"]
     r = h.client.post(f"/api/sessions/{linear}/{route}", json={"x": [1e300, 1e300], "y": [0]})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "x"]
     assert h.export(sid) == before
