@@ -219,7 +219,8 @@ function insert(value, mode, template, offset, length) {
   const wrap = (t) => (latex ? `\\left(${t}\\right)` : `(${t})`);
   if (typeof value === 'number') {
     const t = latex ? latexNumber(value) : formatNumber(value);
-    const needs = value < 0 || /[0-9.]/.test(before) || (power && /e/.test(t));
+    const enclosed = before === '(' && after.startsWith(')'); // already "f(…)"
+    const needs = (value < 0 && !enclosed) || /[0-9.]/.test(before) || (power && /e/.test(t));
     return needs ? wrap(t) : t;
   }
   const t = value[mode] ?? value.text;
