@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         A, Wt = sl.arch, sl.weights
         xx, yy = sl.dataset.data.X[3], sl.dataset.targets[3]
         spec = compiled._spec(A)
-        out, new = np.empty(3 * spec.n_units + A.n_parameters + 2), np.empty(A.n_parameters)
+        out, new = np.empty(4 * spec.n_units + A.n_parameters + 2), np.empty(A.n_parameters)
         packed = engine.Parameters.pack(Wt)
         name = "-".join(map(str, layers))
         results[f"the step with its full trace ({name})"] = bench({
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
                 network.sgd_step(A, Wt, xx, yy, 0.1),
             "the compiled kernel call alone (no trace objects)":
                 lambda spec=spec, packed=packed, xx=xx, yy=yy, out=out, new=new:
-                compiled._compiled_kernel(spec.sizes, spec.acts, spec.loss, spec.l2, 0.1,
+                compiled._compiled_step(spec.sizes, spec.acts, spec.loss, spec.l2, 0.1,
                                           packed.flat, xx, yy, out, new),
             "Parameters.view (one set of (W, b) views)":
                 lambda A=A, new=new: engine.Parameters.view(new, A.shapes),
