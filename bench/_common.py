@@ -233,7 +233,7 @@ class Server:
         self.log_path = log_path or Path(os.devnull)
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "Server":
+    def start(self, timeout: float = 90.0) -> "Server":
         env = dict(os.environ)
         backend = str(REPO / "backend")
         env["PYTHONPATH"] = backend + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
