@@ -23,6 +23,7 @@ export const SHORTCUTS = [
   { keys: ['a'], action: 'setup', text: 'Setup panel: architecture, loss, init, dataset, CSV' },
   { keys: ['l'], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
   { keys: ['p'], action: 'projector', text: 'Projector mode on/off' },
+  { keys: ['x'], action: 'exercise', text: 'Exercise mode: compute the step yourself, graded value by value' },
   { keys: ['e'], action: 'export', text: 'Export the session as a .json file' },
   { keys: ['?'], action: 'help', text: 'Show / hide this list' },
   { keys: ['Esc'], action: 'escape', text: 'Close this list, clear the selection' },
@@ -342,6 +343,11 @@ function setSettings(patch) {
   setState({ settings: { ...getState().settings, ...patch } });
 }
 
+// exercise mode (views/exercise.js opens and closes its panel on settings.exercise)
+export function toggleExercise(on = !getState().settings.exercise) {
+  setSettings({ exercise: on });
+}
+
 export function toggleMicro() {
   const micro = !getState().settings.microstep;
   player.stop();
@@ -396,6 +402,7 @@ export function nextExample() {
 
 function escape() {
   if (getState().settings.help) toggleHelp(false);
+  else if (getState().settings.exercise) toggleExercise(false);
   else setState({ selection: null, notice: null, error: null });
 }
 
@@ -638,6 +645,7 @@ export function handleKey(event) {
     p: toggleProjector,
     a: () => toggleSetup(),
     e: exportSession,
+    x: () => toggleExercise(),
     '?': () => toggleHelp(),
     Escape: escape,
   };
@@ -673,6 +681,7 @@ export function initControls() {
   on('btn-help-close', 'click', () => toggleHelp(false));
   on('help', 'click', (ev) => { if (ev.target === $('help')) toggleHelp(false); });
   on('btn-export', 'click', exportSession);
+  on('btn-exercise', 'click', () => toggleExercise());
   on('btn-import', 'click', () => $('import-file').click());
   on('import-file', 'change', (ev) => {
     const file = ev.target.files[0];
