@@ -92,7 +92,8 @@ def watch_requests(page: Page) -> list[str]:
 
 # ----------------------------------------------------------------- the student's run
 
-def test_one_weight_with_a_wrong_factor_then_backward_only_keyboard_only(page: Page, live_server: str):
+def test_one_weight_with_a_wrong_factor_then_backward_only_keyboard_only(page: Page, live_server: str,
+                                                                         artifacts):
     """No mouse in this test: x opens the panel, arrows choose the mode, Enter goes to the
     first blank, each Enter grades one blank and moves on, Esc closes."""
     sid = open_explorer(page, live_server)
@@ -149,6 +150,7 @@ def test_one_weight_with_a_wrong_factor_then_backward_only_keyboard_only(page: P
             expect(page.get_by_test_id(f"blank-{k}-message")).to_have_text(res["diagnosis"]["message"])
             expect(page.get_by_test_id(f"blank-{k}-hint")).to_contain_text("f′(s)")
             assert focused_testid(page) == f"blank-{k}-input"      # stays, text selected: retype
+            page.screenshot(path=str(artifacts / "exercise-one-weight-diagnosis.png"))
         out = type_answer(page, right)
         res = out["results"][0]
         assert res["correct"] is True and res["diagnosis"] is None
