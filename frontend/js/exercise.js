@@ -204,7 +204,8 @@ export function blankView(exercise, blank, result = null) {
   const diagnosis = !correct && result ? (result.diagnosis ?? null) : null;
   const left = Math.max(0, exercise.max_tries - tries);
   let message = '';
-  if (status === 'wrong') message = diagnosis ? diagnosis.message : `not within ${tolText(exercise)}`;
+  const miss = exercise.kind === 'sign' ? 'not that sign' : `not within ${tolText(exercise)}`;
+  if (status === 'wrong') message = diagnosis ? diagnosis.message : miss;
   else if (status === 'settled') message = `${diagnosis ? `${diagnosis.message} — ` : ''}shown after ${tries} tries`;
   const last = blank.answers?.length ? blank.answers.at(-1) : null;
   return {

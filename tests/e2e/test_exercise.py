@@ -236,6 +236,11 @@ def test_show_after_two_tries_and_on_request(page: Page, live_server: str):
     page.keyboard.type("abc")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("blank-2-message")).to_have_text("“abc” is not a number")
+    # Esc from inside an answer closes the panel (and clears nothing else)
+    expect(page.get_by_test_id("blank-2-input")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("exercise")).to_be_hidden()
+    expect(page.locator("#btn-exercise")).to_have_attribute("aria-pressed", "false")
 
 
 def test_seed_gives_the_same_problem_and_sign_mode(page: Page, live_server: str):

@@ -167,6 +167,10 @@ test('sign exercises show + and −', () => {
   const r = { blank: 0, correct: true, expected: -0.25, tries: 1, diagnosis: null };
   assert.equal(blankView(applyResult(ex, r, -1), ex.blanks[0], r).expectedText, MINUS);
   assert.match(hintFor(ex.blanks[0], 2, 'sign'), /^the sign of: /);
+  const w = { blank: 0, correct: false, expected: null, tries: 1, diagnosis: null };
+  const v = blankView(applyResult(ex, w, 1), ex.blanks[0], w);
+  assert.equal(v.status, 'wrong');
+  assert.equal(v.message, 'not that sign');
 });
 
 test('hints in the lecture’s notation, ∂L/∂y at the output, the sum over units below', () => {

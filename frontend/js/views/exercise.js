@@ -420,6 +420,9 @@ export function mountExercise(container) {
   subscribe((s, prev) => {
     setOpen(!!s.settings.exercise);
     if (ui.open && (s.selection !== prev.selection)) updateWeightNote();
+    // another session (setup, import, lecture preset): exercise on it instead
+    if (ui.open && s.session && prev.session && s.session.id !== prev.session.id
+        && ui.exercise?.session_id !== s.session.id) create('current');
     // the network view may have redrawn its elements: mark the current blank again
     if (ui.open) requestAnimationFrame(markNetwork);
   });
