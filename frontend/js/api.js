@@ -114,6 +114,11 @@ export const api = {
   gradcheck: (id, body) => request('POST', sessionPath(id, '/gradcheck'), body),
   exportSession: (id) => request('GET', sessionPath(id, '/export')),
   importSession: (doc) => request('POST', '/sessions/import', doc),
+  // exercises (issue 14): views/exercise.js, worksheet.js
+  createExercise: (id, body) => request('POST', sessionPath(id, '/exercises'), body ?? {}),
+  getExercise: (id) => request('GET', `/exercises/${encodeURIComponent(id)}`),
+  answerExercise: (id, answers) => request('POST', `/exercises/${encodeURIComponent(id)}/answers`, { answers }),
+  revealBlank: (id, blank) => request('POST', `/exercises/${encodeURIComponent(id)}/reveal`, { blank }),
 };
 
 export default api;

@@ -27,6 +27,7 @@ export const SHORTCUTS = [
   { keys: ['a'], match: ['a'], action: 'setup', text: 'Setup panel: architecture, loss, init, dataset, CSV', run: () => toggleSetup() },
   { keys: ['l'], match: [], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
   { keys: ['p'], match: ['p'], action: 'projector', text: 'Projector mode on/off', run: () => toggleProjector() },
+  { keys: ['x'], match: ['x'], action: 'exercise', text: 'Exercise mode: compute the step yourself, graded value by value', run: () => toggleExercise() },
   { keys: ['e'], match: ['e'], action: 'export', text: 'Export the session as a .json file', run: () => exportSession() },
   { keys: ['?'], match: ['?'], action: 'help', text: 'Show / hide this list', run: () => toggleHelp() },
   { keys: ['Esc'], match: ['Escape'], action: 'escape', text: 'Close this list or the setup panel, clear the selection', run: () => escape() },
@@ -431,6 +432,11 @@ function setSettings(patch) {
   setState({ settings: { ...getState().settings, ...patch } });
 }
 
+// exercise mode (views/exercise.js opens and closes its panel on settings.exercise)
+export function toggleExercise(on = !getState().settings.exercise) {
+  setSettings({ exercise: on });
+}
+
 export function toggleMicro() {
   const micro = !getState().settings.microstep;
   player.stop();
@@ -487,6 +493,7 @@ export function nextExample() {
 function escape() {
   const s = getState();
   if (s.settings.help) toggleHelp(false);
+  else if (s.settings.exercise) toggleExercise(false);
   else if (s.settings.setup && document.getElementById('setup')?.contains(document.activeElement)) toggleSetup(false);
   else setState({ selection: null, notice: null, error: null });
 }
@@ -826,6 +833,7 @@ export function initControls() {
   on('btn-help-close', 'click', () => toggleHelp(false));
   on('help', 'click', (ev) => { if (ev.target === $('help')) toggleHelp(false); });
   on('btn-export', 'click', exportSession);
+  on('btn-exercise', 'click', () => toggleExercise());
   on('btn-import', 'click', () => $('import-file').click());
   on('import-file', 'change', (ev) => {
     const file = ev.target.files[0];

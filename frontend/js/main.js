@@ -30,5 +30,6 @@ await Promise.all([
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
+  mountOptional('./views/exercise.js', 'mountExercise', 'exercise'),
 ]);
 await start();
