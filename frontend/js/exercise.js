@@ -3,6 +3,10 @@
 // server graded it. views/exercise.js draws it; worksheet.js prints it. The grading itself
 // (tolerance, diagnoses, tries) is the server's (POST /api/exercises/{id}/answers).
 import { formatNumber, MINUS, weightLabel, labelText } from './format.js';
+import {
+  GENERIC, activationDerivative, activationOf, activationValue, lossFormula, lossGradient, lossOf,
+  notation,
+} from './notation.js';
 
 export const BACKWARD_QUANTITIES = Object.freeze(['dL_da', 'dL_ds', 'dL_dW', 'dL_db']);
 // the lecture's ∂L/∂w_22^h: layer 0 (the hidden layer), from x2 (i = 1), to z2 (j = 1)
@@ -156,11 +160,8 @@ export function signText(value) {
 // A hint per quantity, in the lecture's notation (shown with a wrong answer).
 const HINTS = {
   s: 'weighted sum of the inputs from below: s_j = Σ_i w_ij·x_i + w_0j·1',
-  a: 'the unit’s activation of its s: z = σ(s) = 1/(1 + e^−s) for a sigmoid, tanh(s), s for linear',
-  loss: 'L = ½(y − y*)² for the squared loss (summed over the outputs)',
-  dL_da_out: 'for L = ½(y − y*)²: ∂L/∂y = y − y*',
+  // a, loss, dL_da_out and da_ds: from the network's own activation and loss (hintFor)
   dL_da_hidden: 'sum over the units above, from the cache: ∂L/∂z_j = Σ_k w_jk·δ_k',
-  da_ds: 'the local factor f′(s): σ′(s) = z(1 − z), tanh′(s) = 1 − z², 1 for linear',
   dL_ds: 'δ = ∂L/∂s = ∂L/∂z · f′(s): multiply by the local factor f′(s)',
   dL_dW: '∂L/∂w_ij = δ_j · (activation of unit i below: x_i or z_i)',
   dL_db: 'the bias input is 1: ∂L/∂w_0j = δ_j · 1 = δ_j',
@@ -168,11 +169,25 @@ const HINTS = {
   b_after: 'gradient descent: w_0j ← w_0j − γ·∂L/∂w_0j',
 };
 
+// the hints that name the network's activation or loss: its formulas, from notation.js
+function formulaHint(key, blank, network) {
+  const act = activationOf(network, (blank.layer ?? 0) + 1);
+  const loss = lossOf(network);
+  if (key === 'a') return `the unit’s activation of its s: z = ${activationValue(act, GENERIC.s).text}`;
+  if (key === 'loss') return `${lossFormula(loss).text} (summed over the outputs)`;
+  if (key === 'dL_da_out') {
+    const ystar = notation(network?.layers ?? [1, 1]).target(1);
+    return `∂L/∂y = ${lossGradient(loss, GENERIC.y, ystar).text}`;
+  }
+  if (key === 'da_ds') return `the local factor f′(s) = ${activationDerivative(act, GENERIC.z, GENERIC.s).text}`;
+  return '';
+}
+
 /** The hint for a blank; depth = number of non-input layers (to tell ∂L/∂y from ∂L/∂z). */
-export function hintFor(blank, depth, kind = 'value') {
+export function hintFor(blank, depth, kind = 'value', network = null) {
   let key = blank.quantity;
   if (key === 'dL_da') key = blank.layer === depth - 1 ? 'dL_da_out' : 'dL_da_hidden';
-  const hint = HINTS[key] ?? '';
+  const hint = HINTS[key] ?? formulaHint(key, blank, network);
   return kind === 'sign' ? `the sign of: ${hint}` : hint;
 }
 
@@ -221,7 +236,7 @@ export function blankView(exercise, blank, result = null) {
     lastAnswer: last,
     diagnosis,
     message,
-    hint: status === 'wrong' || status === 'settled' ? hintFor(blank, depth, exercise.kind) : '',
+    hint: status === 'wrong' || status === 'settled' ? hintFor(blank, depth, exercise.kind, exercise.network) : '',
   };
 }
 
@@ -311,7 +326,7 @@ export function problemView(exercise) {
   return {
     architecture: layers.join('-'),
     activations: layerNames,
-    loss: loss === 'squared' ? 'squared, L = ½(y − y*)²' : loss === 'cross_entropy' ? 'cross-entropy' : loss,
+    loss: `${loss}, ${lossFormula(loss).text}`,
     learningRate: lr,
     l2,
     weights,

@@ -5,6 +5,9 @@ import {
   signValue, blankView, applyResult, currentBlank, highlightIds, problemView, hintFor, worksheetUrl,
   scoreText, valueText, BACKWARD_QUANTITIES, DEFAULT_WEIGHT,
 } from '../../frontend/js/exercise.js';
+import { installMeta } from './helpers.js';
+
+installMeta();   // the formulas in hints come from the server's table (fixtures/meta.json)
 
 const MINUS = '\u2212';
 const LECTURE_LAYERS = [2, 2, 1];
@@ -175,7 +178,11 @@ test('sign exercises show + and −', () => {
 
 test('hints in the lecture’s notation, ∂L/∂y at the output, the sum over units below', () => {
   const ex = oneWeightExercise();
-  assert.match(hintFor(ex.blanks[0], 2), /∂L\/∂y = y − y\*/);
+  const lecture = { layers: [2, 2, 1], activations: ['sigmoid', 'linear'], loss: 'squared' };
+  assert.match(hintFor(ex.blanks[0], 2, 'value', lecture), /∂L\/∂y = \(y − y\*\)/);
+  assert.match(hintFor({ quantity: 'da_ds', layer: 0, unit: 1 }, 2, 'value', lecture), /f′\(s\) = z\(1 − z\)/);
+  const tanh = { ...lecture, activations: ['tanh', 'linear'] };
+  assert.match(hintFor({ quantity: 'a', layer: 0, unit: 1 }, 2, 'value', tanh), /z = tanh\(s\)/);
   assert.match(hintFor(ex.blanks[2], 2), /Σ_k w_jk·δ_k/);
   assert.match(hintFor(ex.blanks[5], 2), /δ_j · \(activation of unit i below/);
   assert.match(hintFor({ quantity: 'dL_db', layer: 0, unit: 0 }, 2), /bias input is 1/);
