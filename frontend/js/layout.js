@@ -11,6 +11,12 @@
 // "… k more" marker in the last slot (never collapsed silently).
 
 export const BIAS_SLOT = 0.6;
+// Odd layers are drawn BIAS_SLOT-free of it: their units are spaced by
+// STAGGER of the row gap (centred), so that no two edges between a pair of
+// layers share a midpoint (with equal spacing, the edges i→j and j→i cross
+// exactly there and a click at the middle of one would be a coin toss).
+// 0.84 maximises the smallest gap between midpoints over 2-2-1 … 2-16×6-1.
+export const STAGGER = 0.84;
 
 export const DEFAULTS = Object.freeze({
   maxUnits: 16,
@@ -60,6 +66,13 @@ export function computeLayout(layerSizes, box, options = {}) {
       y += rowGap;
     }
     const more = hidden > 0 ? { x, y: y + rowGap / 2, count: hidden } : null;
+    if (l % 2 === 1) {
+      const mid = (top + bottom) / 2;
+      const squeeze = (p) => { if (p) p.y = mid + (p.y - mid) * STAGGER; };
+      units.forEach(squeeze);
+      squeeze(bias);
+      squeeze(more);
+    }
     return { layer: l, x, units, bias, hidden, more };
   });
 
@@ -164,4 +177,165 @@ export function placeLabels(edges, size, obstacles = [], box = null, rounds = 4)
   const result = new Map();
   for (const [edge, spot] of spots) result.set(edge, { x: spot.p.x, y: spot.p.y, t: spot.t });
   return result;
+}
+
+/** Midpoint of an edge. */
+export function midpoint(edge) {
+  return { x: (edge.x1 + edge.x2) / 2, y: (edge.y1 + edge.y2) / 2 };
+}
+
+function distanceToSegment(edge, p) {
+  const dx = edge.x2 - edge.x1;
+  const dy = edge.y2 - edge.y1;
+  const len2 = dx * dx + dy * dy || 1;
+  const t = Math.max(0, Math.min(1, ((p.x - edge.x1) * dx + (p.y - edge.y1) * dy) / len2));
+  return Math.hypot(edge.x1 + t * dx - p.x, edge.y1 + t * dy - p.y);
+}
+
+/**
+ * The edge a click (or hover) at `point` means, all in drawing units:
+ * of the edges within `radius` of the point, those at most `tie` farther
+ * than the nearest are tied (many edges cross near any point of a dense net),
+ * and of those the one whose midpoint is nearest wins. So a click on an
+ * edge's midpoint always picks that edge (midpoints are distinct: STAGGER),
+ * and anywhere else the nearest line. Returns the edge or null.
+ */
+export function pickEdge(edges, point, radius = 7, tie = 2) {
+  let nearest = Infinity;
+  const near = [];
+  for (const e of edges) {
+    // cheap bounding-box reject first
+    if (point.x < Math.min(e.x1, e.x2) - radius || point.x > Math.max(e.x1, e.x2) + radius
+        || point.y < Math.min(e.y1, e.y2) - radius || point.y > Math.max(e.y1, e.y2) + radius) continue;
+    const d = distanceToSegment(e, point);
+    if (d > radius) continue;
+    near.push([e, d]);
+    if (d < nearest) nearest = d;
+  }
+  let best = null;
+  let bestMid = Infinity;
+  for (const [e, d] of near) {
+    if (d > nearest + tie) continue;
+    const m = midpoint(e);
+    const dm = Math.hypot(m.x - point.x, m.y - point.y);
+    if (dm < bestMid) { bestMid = dm; best = e; }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- label placement
+
+/** Overlap area of two rects {x, y, w, h} (0 when they only touch). */
+export function overlapArea(a, b) {
+  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+// A uniform grid of cells holding rects, for overlap queries in O(cells touched).
+class RectIndex {
+  constructor(cell = 40) {
+    this.cell = cell;
+    this.cells = new Map();
+  }
+
+  keys(r) {
+    const c = this.cell;
+    const out = [];
+    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
+      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) out.push(`${i},${j}`);
+    }
+    return out;
+  }
+
+  add(r) {
+    for (const k of this.keys(r)) {
+      let list = this.cells.get(k);
+      if (!list) { list = []; this.cells.set(k, list); }
+      list.push(r);
+    }
+  }
+
+  /** Is any rect (other than those owned by `owner`) overlapping r? */
+  hits(r, owner) {
+    for (const k of this.keys(r)) {
+      const list = this.cells.get(k);
+      if (!list) continue;
+      for (const o of list) {
+        if (owner !== undefined && o.owner === owner) continue;
+        if (overlapArea(r, o) > 0) return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * Candidate centres for a label of size {w, h} around a unit at (x, y) with
+ * radius r: below, right, left, above, then the same a row farther out.
+ */
+export function unitCandidates(u, r, size, gap = 3) {
+  const { w, h } = size;
+  const out = [
+    { x: u.x, y: u.y + r + gap + h / 2 },
+    { x: u.x + r + gap + w / 2, y: u.y },
+    { x: u.x - r - gap - w / 2, y: u.y },
+    { x: u.x, y: u.y - r - gap - h / 2 },
+  ];
+  for (const f of [0.5, 1, 1.5]) {
+    out.push({ x: u.x + r + gap + w / 2, y: u.y + f * h });
+    out.push({ x: u.x + r + gap + w / 2, y: u.y - f * h });
+    out.push({ x: u.x - r - gap - w / 2, y: u.y + f * h });
+    out.push({ x: u.x - r - gap - w / 2, y: u.y - f * h });
+  }
+  return out;
+}
+
+/**
+ * Candidate centres for a label of size {w, h} on an edge: on the line at
+ * t in [0.1, 0.9], nearest the middle first, then the same points shifted
+ * just above and below the line (the label then touches its edge).
+ */
+export function edgeCandidates(edge, size = { w: 0, h: 0 }) {
+  const ts = [];
+  for (let k = 0; k <= 20; k += 1) ts.push(0.1 + k * 0.04);
+  ts.sort((a, b) => Math.abs(a - 0.5) - Math.abs(b - 0.5));
+  const on = ts.map((t) => pointOnEdge(edge, t));
+  const dy = size.h / 2 + 1;
+  return [...on, ...on.map((p) => ({ x: p.x, y: p.y - dy })), ...on.map((p) => ({ x: p.x, y: p.y + dy }))];
+}
+
+/**
+ * Greedy placement with hard constraints. items: [{id, owner, w, h,
+ * candidates: [{x, y}] (centres, best first)}] in priority order; obstacles:
+ * [{x, y, w, h, owner?}] (units, edge midpoints, fixed boxes; an obstacle
+ * with the item's owner does not block it: a label may sit on its own edge's
+ * midpoint). Each item takes its first candidate that lies inside `box` and
+ * overlaps no obstacle and no placed label by more than 0 px (with `margin`
+ * around every label); an item with no such spot is left out (never drawn
+ * overlapping), unless its `fallback` (another item, e.g. the same value in a
+ * smaller label) fits. Returns Map(id -> {x, y, w, h}) (x, y: top-left) of
+ * the items (or fallbacks) placed.
+ */
+export function placeBoxes(items, obstacles, box, margin = 2) {
+  const index = new RectIndex(40);
+  for (const o of obstacles) index.add(o);
+  const placed = new Map();
+  const tryPlace = (item) => {
+    const w = item.w + 2 * margin;
+    const h = item.h + 2 * margin;
+    for (const c of item.candidates) {
+      const r = { x: c.x - w / 2, y: c.y - h / 2, w, h };
+      if (box && (r.x < 0 || r.y < 0 || r.x + w > box.width || r.y + h > box.height)) continue;
+      if (index.hits(r, item.owner)) continue;
+      index.add({ ...r, owner: Symbol('label') });
+      placed.set(item.id, { x: c.x - item.w / 2, y: c.y - item.h / 2, w: item.w, h: item.h });
+      return true;
+    }
+    return false;
+  };
+  for (const item of items) {
+    if (!tryPlace(item) && item.fallback) tryPlace(item.fallback);
+  }
+  return placed;
 }

@@ -1,0 +1,122 @@
+"""Label layout of the network view (issue 12, item 1), against a real server in Chromium.
+
+For each network, in micro-step mode, at every phase of a Step: the boxes of all visible labels
+(edge labels, unit value boxes, compact labels, the loss box) overlap pairwise by 0 px, none
+covers a unit or bias node, none leaves the drawing; the current phase's numbers are on screen
+where the layout promises them (README, explorer section); and a real mouse click at the
+midpoint of each drawn edge selects that edge (every edge on the smaller nets; on 2-16×6-1 every
+edge of one 16 × 17 layer pair plus a random sample of the others).
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+from labels_geometry import geometry
+from playwright.sync_api import Page, expect
+
+NETS = {
+    "2-2-1": [2, 2, 1],
+    "2-3-1": [2, 3, 1],
+    "3-2-1": [3, 2, 1],
+    "2-4-4-1": [2, 4, 4, 1],
+    "2-6-6-6-1": [2, 6, 6, 6, 1],
+    "2-16x6-1": [2, 16, 16, 16, 16, 16, 16, 1],
+}
+
+
+def spec(layers: list[int]) -> dict:
+    n_in = layers[0]
+    return {
+        "layers": layers,
+        "activations": ["sigmoid"] * (len(layers) - 2) + ["linear"],
+        "init": {"scheme": "xavier", "seed": 3},
+        "dataset": {"X": [[0.5 + 0.1 * i for i in range(n_in)], [-0.3] * n_in], "Y": [[1.0], [0.0]]},
+    }
+
+
+def open_session(page: Page, base: str, sid: str) -> None:
+    page.goto(f"{base}/?session={sid}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-busy", "false")
+
+
+def step_in_microstep(page: Page, sid: str) -> dict:
+    page.keyboard.press("m")
+    expect(page.locator("body")).to_have_class(__import__("re").compile(r"\bmicrostep\b"))
+    with page.expect_response(lambda r: r.url.endswith(f"/api/sessions/{sid}/step")
+                              and r.request.method == "POST") as info:
+        page.keyboard.press("s")
+    assert info.value.ok
+    expect(page.locator("body")).to_have_attribute("data-busy", "false")
+    return info.value.json()
+
+
+def check_labels(page: Page, where: str) -> dict:
+    g = geometry(page)
+    assert g["overlaps"] == [], f"{where}: labels overlap: {g['overlaps'][:5]}"
+    assert g["covered"] == [], f"{where}: labels cover units: {g['covered'][:5]}"
+    assert g["outside"] == [], f"{where}: labels outside the drawing: {g['outside'][:5]}"
+    return g
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_labels_never_overlap_and_every_edge_midpoint_selects_it(page: Page, live_server: str,
+                                                                 new_session, name: str):
+    layers = NETS[name]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_viewport_size({"width": 1600, "height": 900})
+    sid = new_session(spec(layers))
+    open_session(page, live_server, sid)
+    trace = step_in_microstep(page, sid)
+    n = len(layers) - 1
+    phases = n + 1 + n + 1  # forward per layer, loss, backward per layer, update
+    expect(page.locator(".phase-chips li")).to_have_count(phases)
+    dense = max(layers) > 5
+    for index in range(phases):
+        expect(page.locator(".phase-chips li").nth(index)).to_have_class(__import__("re").compile(r"\bcurrent\b"))
+        g = check_labels(page, f"{name} phase {index + 1}")
+        shown = {label["id"] for label in g["labels"]}
+        phase = page.get_by_test_id("phase").get_attribute("data-phase")
+        # the current phase's values are on screen: its layer's units (value boxes on small
+        # nets, one-line labels on dense ones), the loss box at the loss phase
+        if phase.startswith(("forward-", "backward-")):
+            layer = int(phase.split("-")[1])
+            for j in range(1, min(layers[layer], 16) + 1):
+                box = f"unit-{layer}-{j}-compact" if dense else f"unit-{layer}-{j}-values"
+                assert box in shown, f"{name} {phase}: {box} not shown"
+        if phase == "loss":
+            assert "loss" in shown
+        if not dense and phase.startswith("backward-") or phase == "update":
+            # small nets: every edge of the pair that just got its ∂L/∂w (all at the update)
+            for edge in g["edges"]:
+                layer_of = int(edge["id"].split("-")[1])
+                if layers[layer_of - 1] * layers[layer_of] > 48:
+                    continue
+                if phase == "update" or layer_of == int(phase.split("-")[1]):
+                    assert any(i in shown for i in (f"{edge['id']}-label", f"{edge['id']}-compact")), \
+                        f"{name} {phase}: {edge['id']} has no label"
+        if index + 1 < phases:
+            page.keyboard.press("ArrowRight")
+
+    # after the update: a click at each drawn edge's midpoint selects that edge
+    g = geometry(page)
+    edges = g["edges"]
+    if len(edges) > 400:
+        pair = [e for e in edges if e["id"].startswith("edge-3-")]
+        assert len(pair) == 17 * 16
+        rest = [e for e in edges if not e["id"].startswith("edge-3-")]
+        edges = pair + random.Random(12).sample(rest, 60)
+    wrong = []
+    for edge in edges:
+        page.mouse.click(edge["x"], edge["y"])
+        selected = page.evaluate("[...document.querySelectorAll('svg.network .edge.selected')]"
+                                 ".map((g) => g.dataset.testid)")
+        if selected != [edge["id"]]:
+            wrong.append((edge["id"], selected))
+    assert wrong == [], f"{name}: {len(wrong)} of {len(edges)} midpoint clicks missed: {wrong[:5]}"
+    # with an edge selected (its label drawn in full) the labels still keep apart
+    check_labels(page, f"{name} with {edges[-1]['id']} selected")
+    assert trace["step"] == 1
+    assert errors == []
