@@ -306,6 +306,20 @@ export function edgeCandidates(edge, size = { w: 0, h: 0 }) {
 }
 
 /**
+ * Farther spots for a label of an edge that found none on or beside it: up to
+ * three label heights above or below points of the edge, each with its
+ * `anchor` (the point of the edge a leader line joins it to).
+ */
+export function leaderCandidates(edge, size) {
+  const out = [];
+  for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78]) {
+    const p = pointOnEdge(edge, t);
+    for (const k of [1.6, -1.6, 2.4, -2.4, 3.2, -3.2]) out.push({ x: p.x, y: p.y + k * (size.h + 2), anchor: p });
+  }
+  return out;
+}
+
+/**
  * Greedy placement with hard constraints. items: [{id, owner, w, h,
  * candidates: [{x, y}] (centres, best first)}] in priority order; obstacles:
  * [{x, y, w, h, owner?}] (units, edge midpoints, fixed boxes; an obstacle
@@ -329,7 +343,7 @@ export function placeBoxes(items, obstacles, box, margin = 2) {
       if (box && (r.x < 0 || r.y < 0 || r.x + w > box.width || r.y + h > box.height)) continue;
       if (index.hits(r, item.owner)) continue;
       index.add({ ...r, owner: Symbol('label') });
-      placed.set(item.id, { x: c.x - item.w / 2, y: c.y - item.h / 2, w: item.w, h: item.h });
+      placed.set(item.id, { x: c.x - item.w / 2, y: c.y - item.h / 2, w: item.w, h: item.h, anchor: c.anchor ?? null });
       return true;
     }
     return false;

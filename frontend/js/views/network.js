@@ -3,7 +3,7 @@
 // the selection through controls.js's select().
 import { getState, subscribe } from '../state.js';
 import {
-  computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, midpoint,
+  computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, leaderCandidates, midpoint,
 } from '../layout.js';
 import { buildPhases, forwardOf, traceKind, visibility } from '../timeline.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode, labelText, layerName } from '../format.js';
@@ -225,7 +225,7 @@ export function mountNetwork(container) {
   // show every label; a larger box (projector, big screens) enlarges the type.
   function zoomFor(width, height, projector) {
     const fit = Math.min(width / 900, height / 540);
-    return Math.max(0.75, Math.min(projector ? 2.4 : 1.3, fit));
+    return Math.max(0.75, Math.min(projector ? 2.4 : 1.1, fit));
   }
 
   function build(sizes, width, height, projector) {
@@ -235,7 +235,7 @@ export function mountNetwork(container) {
     const lineH = font * 1.3;
     // Room under the lowest unit for its values box (unless the layers are dense).
     const maxShown = Math.max(...sizes.map((v) => Math.min(v, 16)));
-    const valuesRoom = maxShown <= 5 ? 3 * lineH + 34 : 12;
+    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : 12;
     const layout = computeLayout(sizes, box, {
       padding: { top: 12, bottom: valuesRoom, left: 64, right: 185 },
       maxRadius: 26,
@@ -247,10 +247,11 @@ export function mountNetwork(container) {
     const gEdges = el('g', { class: 'edges' });
     const gFlows = el('g', { class: 'flows' });
     const gEdgeLabels = el('g', { class: 'edge-labels' });
+    const gLeaders = el('g', { class: 'leaders' });
     const gUnits = el('g', { class: 'units' });
     const gVals = el('g', { class: 'unit-values' });
     const gTop = el('g', { class: 'top' });
-    svg.append(gEdges, gFlows, gEdgeLabels, gUnits, gVals, gTop);
+    svg.append(gEdges, gFlows, gLeaders, gEdgeLabels, gUnits, gVals, gTop);
 
     const n = sizes.length - 1;
     const r = layout.radius;
@@ -312,10 +313,12 @@ export function mountNetwork(container) {
       const prefix = el('tspan', { class: 'op' });
       const value = el('tspan', { 'data-role': 'value' });
       const text = el('text', { class: 'compact-text', x: 0, y: 0 }, prefix, value);
+      const leader = el('line', { class: 'leader', display: 'none' });
+      gLeaders.append(leader);
       const g = el('g', { class: 'compact-label label', 'data-testid': testid, display: 'none' }, bg, text);
       parent.append(g);
       g.addEventListener('click', onClick);
-      return { g, bg, prefix, value, text: '', ext: null, classes: {} };
+      return { g, bg, prefix, value, leader, text: '', ext: null, classes: {} };
     };
 
     const edges = new Map();
@@ -489,7 +492,7 @@ export function mountNetwork(container) {
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
-      obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(),
+      obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(),
       order: focusOrder(layout, edges, units), edgeList: layout.edges.map((e) => edges.get(`${e.layer}-${e.from}-${e.to}`)),
     };
     // the compact labels' two fonts, for measuring them without a layout
@@ -981,19 +984,42 @@ export function mountNetwork(container) {
         if (w.kind === 'edge' && w.how === 'full' && c?.ext && c.text) {
           const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
           item.fallback = {
-            id: c.g, owner: w.ref.id, ...small, candidates: edgeCandidates(w.ref.e, small), want: { ext: c.ext },
+            id: c.g, owner: w.ref.id, ...small, want: { ext: c.ext, compact: c },
+            candidates: [...edgeCandidates(w.ref.e, small), ...leaderCandidates(w.ref.e, small)],
           };
+        } else if (w.how === 'compact' && w.kind === 'edge') {
+          item.candidates = [...candidates, ...leaderCandidates(w.ref.e, size)];
+          item.want = { ...w, compact: c };
         }
         return item;
       });
       const placed = placeBoxes(items, built.obstacles, built.box, 2);
       built.positions = new Map();
+      for (const leader of built.leaders) show(leader, false);
+      const leadersOn = new Set();
+      built.leaders = leadersOn;
       for (const item of items) {
         for (const it of item.fallback ? [item, item.fallback] : [item]) {
           const spot = placed.get(it.id);
           if (!spot) continue;
-          const { ext } = it.want;
-          built.positions.set(it.id, `translate(${(spot.x - ext.x0).toFixed(1)} ${(spot.y - ext.y0).toFixed(1)})`);
+          const { ext, compact } = it.want;
+          const tx = spot.x - ext.x0;
+          const ty = spot.y - ext.y0;
+          built.positions.set(it.id, `translate(${tx.toFixed(1)} ${ty.toFixed(1)})`);
+          if (compact) {
+            // a label set off its edge is joined to it by a leader line
+            if (spot.anchor) {
+              const { leader } = compact;
+              leader.setAttribute('x1', tx.toFixed(1));
+              leader.setAttribute('y1', (ty + (spot.anchor.y > spot.y ? ext.y1 : ext.y0)).toFixed(1));
+              leader.setAttribute('x2', spot.anchor.x.toFixed(1));
+              leader.setAttribute('y2', spot.anchor.y.toFixed(1));
+            }
+            if (spot.anchor) {
+              show(compact.leader, true);
+              leadersOn.add(compact.leader);
+            }
+          }
         }
       }
     }
