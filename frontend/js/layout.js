@@ -282,12 +282,15 @@ export function unitCandidates(u, r, size, gap = 3) {
     { x: u.x - r - gap - w / 2, y: u.y },
     { x: u.x, y: u.y - r - gap - h / 2 },
   ];
-  for (const f of [0.5, 1, 1.5]) {
+  for (const f of [0.25, 0.5, 0.75, 1, 1.5]) {
     out.push({ x: u.x + r + gap + w / 2, y: u.y + f * h });
     out.push({ x: u.x + r + gap + w / 2, y: u.y - f * h });
     out.push({ x: u.x - r - gap - w / 2, y: u.y + f * h });
     out.push({ x: u.x - r - gap - w / 2, y: u.y - f * h });
   }
+  // corners: the box's corner at the unit's circle
+  const d = r * 0.7 + gap;
+  for (const [sx, sy] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) out.push({ x: u.x + sx * (d + w / 2), y: u.y + sy * (d + h / 2) });
   return out;
 }
 
@@ -312,10 +315,26 @@ export function edgeCandidates(edge, size = { w: 0, h: 0 }) {
  */
 export function leaderCandidates(edge, size) {
   const out = [];
-  for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78]) {
-    const p = pointOnEdge(edge, t);
-    for (const k of [1.6, -1.6, 2.4, -2.4, 3.2, -3.2]) out.push({ x: p.x, y: p.y + k * (size.h + 2), anchor: p });
+  for (const k of [1.6, -1.6, 2.4, -2.4, 3.2, -3.2, 4, -4]) {
+    for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82]) {
+      const p = pointOnEdge(edge, t);
+      out.push({ x: p.x, y: p.y + k * (size.h + 2), anchor: p });
+    }
   }
+  return out;
+}
+
+/**
+ * Last resort for the selected (or hovered) item's label: any spot of the
+ * drawing on a grid of `step`, nearest to `anchor` first, joined to it by a
+ * leader line.
+ */
+export function anywhereCandidates(anchor, size, box, step = 16) {
+  const out = [];
+  for (let x = size.w / 2 + 2; x <= box.width - size.w / 2 - 2; x += step) {
+    for (let y = size.h / 2 + 2; y <= box.height - size.h / 2 - 2; y += step) out.push({ x, y, anchor });
+  }
+  out.sort((a, b) => Math.hypot(a.x - anchor.x, a.y - anchor.y) - Math.hypot(b.x - anchor.x, b.y - anchor.y));
   return out;
 }
 

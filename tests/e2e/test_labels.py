@@ -73,7 +73,6 @@ def test_labels_never_overlap_and_every_edge_midpoint_selects_it(page: Page, liv
     n = len(layers) - 1
     phases = n + 1 + n + 1  # forward per layer, loss, backward per layer, update
     expect(page.locator(".phase-chips li")).to_have_count(phases)
-    dense = max(layers) > 5
     for index in range(phases):
         expect(page.locator(".phase-chips li").nth(index)).to_have_class(__import__("re").compile(r"\bcurrent\b"))
         g = check_labels(page, f"{name} phase {index + 1}")
@@ -84,21 +83,36 @@ def test_labels_never_overlap_and_every_edge_midpoint_selects_it(page: Page, liv
         if phase.startswith(("forward-", "backward-")):
             layer = int(phase.split("-")[1])
             for j in range(1, min(layers[layer], 16) + 1):
-                box = f"unit-{layer}-{j}-compact" if dense else f"unit-{layer}-{j}-values"
-                assert box in shown, f"{name} {phase}: {box} not shown"
+                # the value box, or where it finds no room its one-line form
+                boxes = (f"unit-{layer}-{j}-values", f"unit-{layer}-{j}-compact")
+                assert any(b in shown for b in boxes), f"{name} {phase}: unit-{layer}-{j} has no label"
         if phase == "loss":
             assert "loss" in shown
-        if not dense and phase.startswith("backward-") or phase == "update":
-            # small nets: every edge of the pair that just got its ∂L/∂w (all at the update)
+        if phase.startswith("backward-") or phase == "update":
+            # pairs of up to 30 edges and 5 units a side: every edge that just got its ∂L/∂w
+            # (all at the update); dense pairs: see the selected unit below
             for edge in g["edges"]:
                 layer_of = int(edge["id"].split("-")[1])
-                if layers[layer_of - 1] * layers[layer_of] > 48:
+                if (layers[layer_of - 1] + 1) * layers[layer_of] > 30 or max(layers[layer_of - 1:layer_of + 1]) > 5:
                     continue
                 if phase == "update" or layer_of == int(phase.split("-")[1]):
                     assert any(i in shown for i in (f"{edge['id']}-label", f"{edge['id']}-compact")), \
                         f"{name} {phase}: {edge['id']} has no label"
         if index + 1 < phases:
             page.keyboard.press("ArrowRight")
+
+    # dense layers: selecting a unit puts the numbers of its edges on screen
+    if max(layers[1:-1]) > 5:
+        page.get_by_test_id("unit-2-3").click()
+        expect(page.locator('[data-testid="unit-2-3"].selected')).to_have_count(1)
+        g = check_labels(page, f"{name} with unit-2-3 selected")
+        shown = {label["id"] for label in g["labels"]}
+        assert "unit-2-3-values" in shown
+        ins = [f"edge-2-{i}-3" for i in range(0, min(layers[1], 16) + 1)]
+        outs = [f"edge-3-3-{k}" for k in range(1, min(layers[3], 16) + 1)]
+        labelled = [e for e in ins + outs if f"{e}-compact" in shown or f"{e}-label" in shown]
+        assert len(labelled) >= 0.9 * len(ins + outs), f"{name}: {len(labelled)} of {len(ins + outs)}"
+        page.keyboard.press("Escape")
 
     # after the update: a click at each drawn edge's midpoint selects that edge
     g = geometry(page)

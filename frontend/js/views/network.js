@@ -3,7 +3,7 @@
 // the selection through controls.js's select().
 import { getState, subscribe } from '../state.js';
 import {
-  computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, leaderCandidates, midpoint,
+  computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, leaderCandidates, anywhereCandidates, midpoint,
 } from '../layout.js';
 import { buildPhases, forwardOf, traceKind, visibility } from '../timeline.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode, labelText, layerName } from '../format.js';
@@ -13,10 +13,11 @@ const SVG = 'http://www.w3.org/2000/svg';
 const TRAIN_REDRAW_MS = 200;
 // Edges between two layers: up to FULL_EDGES (and ≤ 3 units a side) get the
 // full three-line label (w → w', ∂L/∂w, the update's arithmetic); up to
-// COMPACT_EDGES a one-line label with the phase's value; more (16 × 17 = 272)
+// COMPACT_EDGES (and ≤ 5 units a side) a one-line label with the phase's value; more
+// (7 × 6, 17 × 16: dense layers)
 // only on the selected unit's edges, the selected, hovered or focused edge.
 const FULL_EDGES = 12;
-const COMPACT_EDGES = 48;
+const COMPACT_EDGES = 30;
 // Tab stops: every unit and edge while there are at most this many, else the
 // units only (edges by arrow keys from there).
 const MAX_TAB_STOPS = 200;
@@ -259,7 +260,7 @@ export function mountNetwork(container) {
     // How each pair of layers labels its edges (see FULL_EDGES).
     const pairMode = [null, ...edgesPerLayer.map((count, i) => {
       if (count <= FULL_EDGES && Math.min(sizes[i], 16) <= 3 && Math.min(sizes[i + 1], 16) <= 3) return 'full';
-      return count <= COMPACT_EDGES ? 'compact' : 'dense';
+      return count <= COMPACT_EDGES && Math.max(sizes[i], sizes[i + 1]) <= 5 ? 'compact' : 'dense';
     })];
     const denseEdges = pairMode.some((m) => m && m !== 'full');
     const maxEdgeWidth = Math.max(1.5, Math.min(7, 7 * Math.sqrt(12 / Math.max(...edgesPerLayer))));
@@ -313,12 +314,10 @@ export function mountNetwork(container) {
       const prefix = el('tspan', { class: 'op' });
       const value = el('tspan', { 'data-role': 'value' });
       const text = el('text', { class: 'compact-text', x: 0, y: 0 }, prefix, value);
-      const leader = el('line', { class: 'leader', display: 'none' });
-      gLeaders.append(leader);
       const g = el('g', { class: 'compact-label label', 'data-testid': testid, display: 'none' }, bg, text);
       parent.append(g);
       g.addEventListener('click', onClick);
-      return { g, bg, prefix, value, leader, text: '', ext: null, classes: {} };
+      return { g, bg, prefix, value, text: '', ext: null, classes: {} };
     };
 
     const edges = new Map();
@@ -492,7 +491,7 @@ export function mountNetwork(container) {
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
-      obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(),
+      obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
       order: focusOrder(layout, edges, units), edgeList: layout.edges.map((e) => edges.get(`${e.layer}-${e.from}-${e.to}`)),
     };
     // the compact labels' two fonts, for measuring them without a layout
@@ -856,8 +855,12 @@ export function mountNetwork(container) {
     return null;
   }
 
-  function unitWant(ref, hasValues) {
-    if (!ref.dense || ref.flags.selected || ref.hot) return 'full';
+  // Units: the full box (s, z, ∂L/∂z, δ) on small nets, and on the others
+  // for the current phase's layer (where they are at most 5 a layer) and the
+  // selected / hovered / focused unit; a one-line label otherwise.
+  function unitWant(ref, hasValues, active) {
+    if (ref.flags.selected || ref.hot) return 'full';
+    if (!ref.dense && (!built.dense || ref.u.layer === active)) return 'full';
     return hasValues ? 'compact' : null;
   }
 
@@ -931,9 +934,14 @@ export function mountNetwork(container) {
       want.push({ ref, kind: 'edge', how, priority });
     }
     for (const ref of built.units.values()) {
-      const parts = ref.dense ? compactUnitText(ref, ref.u.layer === active || ref.u.layer === 0) : null;
-      const how = unitWant(ref, !!parts);
+      // one line: the label of a dense layer's unit, or the fallback of a full box
+      const parts = compactUnitText(ref, !ref.dense || ref.u.layer === active || ref.u.layer === 0);
+      const how = unitWant(ref, !!parts, active);
       if (!how) continue;
+      if (parts) {
+        if (!ref.compact) ref.makeCompact();
+        paintCompact(ref.compact, parts);
+      }
       if (how === 'full') {
         if (!ref.vals) ref.makeVals();
         paintUnit(ref);
@@ -941,9 +949,6 @@ export function mountNetwork(container) {
         if (!anyVisible) continue;
         if (ref.lines.delta && ref.v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
         queueFit(ref.bg, ref.bgTexts, 5);
-      } else {
-        if (!ref.compact) ref.makeCompact();
-        paintCompact(ref.compact, parts);
       }
       const priority = ref.flags.selected ? 0 : ref.hot ? 1 : ref.u.layer === active ? 3 : 5;
       want.push({ ref, kind: 'unit', how, priority });
@@ -965,7 +970,7 @@ export function mountNetwork(container) {
     placeable.sort((a, b) => a.priority - b.priority);
     const dims = (e) => (e ? `${Math.round(e.x1 - e.x0)}x${Math.round(e.y1 - e.y0)}` : '');
     const key = placeable.map((w) => `${w.ref.id}${w.kind[0]}${w.how[0]}${dims(w.ext)}/${dims(w.ref.compact?.ext)}`).join('|');
-    const shownNodes = new Set(placeable.flatMap((w) => (w.kind === 'edge' && w.how === 'full' && w.ref.compact
+    const shownNodes = new Set(placeable.flatMap((w) => (w.how === 'full' && w.ref.compact
       ? [w.node, w.ref.compact.g] : [w.node])));
     if (key !== built.placementKey) {
       built.placementKey = key;
@@ -979,21 +984,43 @@ export function mountNetwork(container) {
           // one-line labels sit beside their unit first (rows are close)
           if (w.how === 'compact') candidates = [candidates[1], candidates[2], ...candidates.slice(3), candidates[0]];
         }
+        if (w.priority <= 1 || w.priority === 2) {
+          const anchor = w.kind === 'edge' ? midpoint(w.ref.e) : w.ref.u;
+          candidates = [...candidates, ...anywhereCandidates(anchor, size, built.box)];
+        }
         const item = { id: w.node, owner: w.kind === 'edge' ? w.ref.id : undefined, ...size, candidates, want: w };
         const c = w.ref.compact;
         if (w.kind === 'edge' && w.how === 'full' && c?.ext && c.text) {
           const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
           item.fallback = {
-            id: c.g, owner: w.ref.id, ...small, want: { ext: c.ext, compact: c },
+            id: c.g, owner: w.ref.id, ...small, want: { ext: c.ext },
             candidates: [...edgeCandidates(w.ref.e, small), ...leaderCandidates(w.ref.e, small)],
+          };
+        } else if (w.kind === 'unit' && w.how === 'full' && c?.ext && c.text) {
+          const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
+          const near = unitCandidates(w.ref.u, r, small);
+          item.fallback = {
+            id: c.g, ...small, want: { ext: c.ext }, candidates: [near[1], near[2], ...near.slice(3), near[0]],
           };
         } else if (w.how === 'compact' && w.kind === 'edge') {
           item.candidates = [...candidates, ...leaderCandidates(w.ref.e, size)];
-          item.want = { ...w, compact: c };
         }
         return item;
       });
-      const placed = placeBoxes(items, built.obstacles, built.box, 2);
+      // Greedy, then up to two repair rounds: the current phase's labels left
+      // out go first (the others give way to them), keeping the better round.
+      const missing = (result) => items.filter((it) => it.want.priority <= 4
+        && !result.has(it.id) && !(it.fallback && result.has(it.fallback.id)));
+      let placed = placeBoxes(items, built.obstacles, built.box, 2);
+      let left = missing(placed);
+      for (let round = 0; round < 2 && left.length && items.length <= 400; round += 1) {
+        const first = new Set(left);
+        const again = placeBoxes([...left, ...items.filter((it) => !first.has(it))], built.obstacles, built.box, 2);
+        const leftAgain = missing(again);
+        if (leftAgain.length >= left.length) break;
+        placed = again;
+        left = leftAgain;
+      }
       built.positions = new Map();
       for (const leader of built.leaders) show(leader, false);
       const leadersOn = new Set();
@@ -1002,23 +1029,26 @@ export function mountNetwork(container) {
         for (const it of item.fallback ? [item, item.fallback] : [item]) {
           const spot = placed.get(it.id);
           if (!spot) continue;
-          const { ext, compact } = it.want;
+          const { ext } = it.want;
           const tx = spot.x - ext.x0;
           const ty = spot.y - ext.y0;
           built.positions.set(it.id, `translate(${tx.toFixed(1)} ${ty.toFixed(1)})`);
-          if (compact) {
-            // a label set off its edge is joined to it by a leader line
-            if (spot.anchor) {
-              const { leader } = compact;
-              leader.setAttribute('x1', tx.toFixed(1));
-              leader.setAttribute('y1', (ty + (spot.anchor.y > spot.y ? ext.y1 : ext.y0)).toFixed(1));
-              leader.setAttribute('x2', spot.anchor.x.toFixed(1));
-              leader.setAttribute('y2', spot.anchor.y.toFixed(1));
+          if (spot.anchor) {
+            // a label set off its edge or unit is joined to it by a leader line
+            let leader = built.leaderOf.get(it.id);
+            if (!leader) {
+              leader = el('line', { class: 'leader' });
+              built.gLeaders.append(leader);
+              built.leaderOf.set(it.id, leader);
             }
-            if (spot.anchor) {
-              show(compact.leader, true);
-              leadersOn.add(compact.leader);
-            }
+            const cx = spot.x + spot.w / 2;
+            const cy = spot.y + spot.h / 2;
+            leader.setAttribute('x1', cx.toFixed(1));
+            leader.setAttribute('y1', cy.toFixed(1));
+            leader.setAttribute('x2', spot.anchor.x.toFixed(1));
+            leader.setAttribute('y2', spot.anchor.y.toFixed(1));
+            show(leader, true);
+            leadersOn.add(leader);
           }
         }
       }
