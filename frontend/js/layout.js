@@ -257,12 +257,13 @@ class RectIndex {
   }
 
   /** Is any rect (other than those owned by `owner`) overlapping r? */
-  hits(r, owner) {
+  hits(r, owner, passThrough = false) {
     for (const k of this.keys(r)) {
       const list = this.cells.get(k);
       if (!list) continue;
       for (const o of list) {
         if (owner !== undefined && o.owner === owner) continue;
+        if (passThrough && o.midpoint) continue;
         if (overlapArea(r, o) > 0) return true;
       }
     }
@@ -343,7 +344,8 @@ export function anywhereCandidates(anchor, size, box, step = 16) {
  * candidates: [{x, y}] (centres, best first)}] in priority order; obstacles:
  * [{x, y, w, h, owner?}] (units, edge midpoints, fixed boxes; an obstacle
  * with the item's owner does not block it: a label may sit on its own edge's
- * midpoint). Each item takes its first candidate that lies inside `box` and
+ * midpoint; an item with `passThrough` — a label clicks go through — may
+ * cover obstacles marked `midpoint`). Each item takes its first candidate that lies inside `box` and
  * overlaps no obstacle and no placed label by more than 0 px (with `margin`
  * around every label); an item with no such spot is left out (never drawn
  * overlapping), unless its `fallback` (another item, e.g. the same value in a
@@ -360,7 +362,7 @@ export function placeBoxes(items, obstacles, box, margin = 2) {
     for (const c of item.candidates) {
       const r = { x: c.x - w / 2, y: c.y - h / 2, w, h };
       if (box && (r.x < 0 || r.y < 0 || r.x + w > box.width || r.y + h > box.height)) continue;
-      if (index.hits(r, item.owner)) continue;
+      if (index.hits(r, item.owner, item.passThrough)) continue;
       index.add({ ...r, owner: Symbol('label') });
       placed.set(item.id, { x: c.x - item.w / 2, y: c.y - item.h / 2, w: item.w, h: item.h, anchor: c.anchor ?? null });
       return true;

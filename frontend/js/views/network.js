@@ -224,21 +224,23 @@ export function mountNetwork(container) {
 
   // Scale of the drawing: the 2-2-1 network needs about 900 × 540 units to
   // show every label; a larger box (projector, big screens) enlarges the type.
-  function zoomFor(width, height, projector) {
-    const fit = Math.min(width / 900, height / 540);
+  // Layers of more than 5 units get 0.72 of that (more room for their
+  // numbers between the columns, at 10–11 px type on a laptop screen).
+  function zoomFor(width, height, projector, dense) {
+    const fit = Math.min(width / 900, height / 540) * (dense ? 0.72 : 1);
     return Math.max(0.75, Math.min(projector ? 2.4 : 1.1, fit));
   }
 
   function build(sizes, width, height, projector) {
-    const zoom = zoomFor(width, height, projector);
+    const zoom = zoomFor(width, height, projector, Math.max(...sizes) > 5);
     const box = { width: width / zoom, height: height / zoom };
     const font = 14;
     const lineH = font * 1.3;
     // Room under the lowest unit for its values box (unless the layers are dense).
     const maxShown = Math.max(...sizes.map((v) => Math.min(v, 16)));
-    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : 12;
+    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : lineH + 12;
     const layout = computeLayout(sizes, box, {
-      padding: { top: 12, bottom: valuesRoom, left: 64, right: 185 },
+      padding: { top: maxShown <= 5 ? 12 : lineH + 12, bottom: valuesRoom, left: maxShown <= 5 ? 64 : 44, right: maxShown <= 5 ? 185 : 175 },
       maxRadius: 26,
     });
     svg.setAttribute('viewBox', `0 0 ${box.width.toFixed(1)} ${box.height.toFixed(1)}`);
@@ -281,7 +283,7 @@ export function mountNetwork(container) {
     }
     for (const e of layout.edges) {
       const m = midpoint(e);
-      obstacles.push({ x: m.x - 3, y: m.y - 3, w: 6, h: 6, owner: `${e.layer}-${e.from}-${e.to}` });
+      obstacles.push({ x: m.x - 2, y: m.y - 2, w: 4, h: 4, owner: `${e.layer}-${e.from}-${e.to}`, midpoint: true });
     }
 
     const makeLabel = (ref) => {
@@ -492,7 +494,8 @@ export function mountNetwork(container) {
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
       obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
-      order: focusOrder(layout, edges, units), edgeList: layout.edges.map((e) => edges.get(`${e.layer}-${e.from}-${e.to}`)),
+      order: focusOrder(layout, edges, units), headers: new Map(),
+      makeCompact: (testid, onClick) => makeCompact(gVals, testid, onClick), edgeList: layout.edges.map((e) => edges.get(`${e.layer}-${e.from}-${e.to}`)),
     };
     // the compact labels' two fonts, for measuring them without a layout
     const probe = makeCompact(gVals, null, () => {});
@@ -875,12 +878,15 @@ export function mountNetwork(container) {
     const { u } = ref;
     const v = ref.v;
     if (!v) return null;
-    // the current phase's layer in full, the others compact (2 digits)
-    const again = (role) => formatNumber(v.raw[role], active ? undefined : 2);
+    // small layers: 4 significant digits; layers of more than 5 units: 3 for
+    // the current phase's layer, 2 for the others (the selected unit's box
+    // has all 4)
+    const digits = !ref.dense ? undefined : active ? 3 : 2;
+    const again = (role) => formatNumber(v.raw[role], digits);
     const name = u.layer === 0 ? 'x' : u.layer === built.n ? 'y' : 'z';
     if (u.layer === 0) return v.visible.a ? [`${name} = `, v.text.a] : null;
-    if (v.visible.delta) return ['δ = ', active ? v.text.delta : again('delta')];
-    if (v.visible.a) return [`${name} = `, active ? v.text.a : again('a')];
+    if (v.visible.delta) return ['δ = ', again('delta')];
+    if (v.visible.a) return [`${name} = `, again('a')];
     return null;
   }
 
@@ -891,7 +897,7 @@ export function mountNetwork(container) {
     c.prefix.textContent = parts[0];
     c.value.textContent = parts[1];
     const [f0, f1] = built.compactFonts;
-    const w = textWidth(f0, parts[0]) + textWidth(f1, parts[1]) + 8;
+    const w = textWidth(f0, parts[0]) + textWidth(f1, parts[1]) + 6;
     const h = COMPACT_FONT * 1.3 + 4;
     c.bg.setAttribute('x', (-w / 2).toFixed(1));
     c.bg.setAttribute('y', (-h / 2).toFixed(1));
@@ -933,14 +939,21 @@ export function mountNetwork(container) {
       const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? 4 : 6;
       want.push({ ref, kind: 'edge', how, priority });
     }
+    const headers = new Map(); // layer → "z = " / "δ = " of its one-line labels
     for (const ref of built.units.values()) {
       // one line: the label of a dense layer's unit, or the fallback of a full box
-      const parts = compactUnitText(ref, !ref.dense || ref.u.layer === active || ref.u.layer === 0);
+      let parts = compactUnitText(ref, !ref.dense || ref.u.layer === active || ref.u.layer === 0);
       const how = unitWant(ref, !!parts, active);
       if (!how) continue;
+      if (parts && ref.dense && how === 'compact' && ref.u.layer > 0) {
+        // dense layers: the number only, its name once in the layer's header
+        headers.set(ref.u.layer, parts[0]);
+        parts = ['', parts[1]];
+      }
       if (parts) {
         if (!ref.compact) ref.makeCompact();
         paintCompact(ref.compact, parts);
+        setClass(ref.compact.classes, ref.compact.g, 'pass-through', ref.dense && how === 'compact');
       }
       if (how === 'full') {
         if (!ref.vals) ref.makeVals();
@@ -953,18 +966,32 @@ export function mountNetwork(container) {
       const priority = ref.flags.selected ? 0 : ref.hot ? 1 : ref.u.layer === active ? 3 : 5;
       want.push({ ref, kind: 'unit', how, priority });
     }
+    for (const [l, prefix] of headers) {
+      let h = built.headers.get(l);
+      if (!h) {
+        h = { id: `layer-${l}`, kind: 'header', u: null, layer: l, compact: null, flags: {} };
+        h.compact = built.makeCompact(`layer-${l}-header`, () => {});
+        built.headers.set(l, h);
+      }
+      const unitsOf = built.layout.layers[l].units;
+      const name = prefix.startsWith('δ') ? 'δ' : labelUnicode({ ...unitLabel(built.sizes, l, 1), sub: '' });
+      paintCompact(h.compact, [`${name} `, '=']);
+      want.push({ ref: h, kind: 'header', how: 'compact', priority: l === active ? 3 : 5, last: unitsOf[unitsOf.length - 1], first: unitsOf[0] });
+    }
     flushFits(); // sizes the full labels' boxes (one layout for all of them)
 
     // extents in each label's own coordinates
     for (const w of want) {
       const { ref } = w;
       if (w.how === 'compact') w.ext = ref.compact.ext;
+      else if (w.kind === 'header') w.ext = ref.compact.ext;
       else if (w.kind === 'edge') w.ext = boxOf.get(ref.bg);
       else {
         w.ext = boxOf.get(ref.bg);
         if (ref.lines.delta && ref.v.visible.delta) w.ext = union(w.ext, boxOf.get(ref.lines.delta.cacheBox));
       }
       w.node = w.how === 'compact' ? ref.compact.g : w.kind === 'edge' ? ref.labelGroup : ref.vals;
+      if (w.kind === 'header') continue;
     }
     const placeable = want.filter((w) => w.ext);
     placeable.sort((a, b) => a.priority - b.priority);
@@ -979,7 +1006,11 @@ export function mountNetwork(container) {
         const size = { w: w.ext.x1 - w.ext.x0, h: w.ext.y1 - w.ext.y0 };
         let candidates;
         if (w.kind === 'edge') candidates = edgeCandidates(w.ref.e, size);
-        else {
+        else if (w.kind === 'header') {
+          // above the layer's first unit (beside its bias node), else below the last
+          candidates = [{ x: w.first.x, y: w.first.y - r - 4 - size.h / 2 }, { x: w.last.x, y: w.last.y + r + 4 + size.h / 2 },
+            { x: w.first.x + size.w / 2 + 14, y: w.first.y - r - 4 - size.h / 2 }, { x: w.first.x - size.w / 2 - 14, y: w.first.y - r - 4 - size.h / 2 }];
+        } else {
           candidates = unitCandidates(w.ref.u, r, size);
           // one-line labels sit beside their unit first (rows are close)
           if (w.how === 'compact') candidates = [candidates[1], candidates[2], ...candidates.slice(3), candidates[0]];
@@ -989,6 +1020,9 @@ export function mountNetwork(container) {
           candidates = [...candidates, ...anywhereCandidates(anchor, size, built.box)];
         }
         const item = { id: w.node, owner: w.kind === 'edge' ? w.ref.id : undefined, ...size, candidates, want: w };
+        // a dense layer's one-line unit labels let clicks through (CSS
+        // .pass-through) to the edges under them, so they may cover midpoints
+        if (w.kind === 'unit' && w.how === 'compact' && w.ref.dense) item.passThrough = true;
         const c = w.ref.compact;
         if (w.kind === 'edge' && w.how === 'full' && c?.ext && c.text) {
           const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
