@@ -239,32 +239,30 @@ class RectIndex {
     this.cells = new Map();
   }
 
-  keys(r) {
-    const c = this.cell;
-    const out = [];
-    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
-      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) out.push(`${i},${j}`);
-    }
-    return out;
-  }
-
   add(r) {
-    for (const k of this.keys(r)) {
-      let list = this.cells.get(k);
-      if (!list) { list = []; this.cells.set(k, list); }
-      list.push(r);
+    const c = this.cell;
+    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
+      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) {
+        const k = i * 65536 + j;
+        let list = this.cells.get(k);
+        if (!list) { list = []; this.cells.set(k, list); }
+        list.push(r);
+      }
     }
   }
 
   /** Is any rect (other than those owned by `owner`) overlapping r? */
   hits(r, owner, passThrough = false) {
-    for (const k of this.keys(r)) {
-      const list = this.cells.get(k);
-      if (!list) continue;
-      for (const o of list) {
-        if (owner !== undefined && o.owner === owner) continue;
-        if (passThrough && o.midpoint) continue;
-        if (overlapArea(r, o) > 0) return true;
+    const c = this.cell;
+    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
+      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) {
+        const list = this.cells.get(i * 65536 + j);
+        if (!list) continue;
+        for (const o of list) {
+          if (owner !== undefined && o.owner === owner) continue;
+          if (passThrough && o.midpoint) continue;
+          if (overlapArea(r, o) > 0) return true;
+        }
       }
     }
     return false;
@@ -330,10 +328,12 @@ export function leaderCandidates(edge, size) {
  * drawing on a grid of `step`, nearest to `anchor` first, joined to it by a
  * leader line.
  */
-export function anywhereCandidates(anchor, size, box, step = 16) {
+export function anywhereCandidates(anchor, size, box, step = 16, reach = 320) {
   const out = [];
-  for (let x = size.w / 2 + 2; x <= box.width - size.w / 2 - 2; x += step) {
-    for (let y = size.h / 2 + 2; y <= box.height - size.h / 2 - 2; y += step) out.push({ x, y, anchor });
+  const x0 = Math.max(size.w / 2 + 2, anchor.x - reach);
+  const y0 = Math.max(size.h / 2 + 2, anchor.y - reach);
+  for (let x = x0; x <= Math.min(box.width - size.w / 2 - 2, anchor.x + reach); x += step) {
+    for (let y = y0; y <= Math.min(box.height - size.h / 2 - 2, anchor.y + reach); y += step) out.push({ x, y, anchor });
   }
   out.sort((a, b) => Math.hypot(a.x - anchor.x, a.y - anchor.y) - Math.hypot(b.x - anchor.x, b.y - anchor.y));
   return out;

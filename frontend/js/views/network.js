@@ -191,7 +191,7 @@ export function mountNetwork(container) {
   });
   // Keyboard: units and edges are buttons (Tab stops while there are at most
   // MAX_TAB_STOPS, see build); the arrow keys walk built.order (input units,
-  // then for each layer its incoming edges and its units); Enter or Space
+  // then each unit after its incoming edges); Enter or Space
   // selects, as a click does. A focused item shows its label (hot).
   const refOf = (node) => {
     const id = node?.closest?.('.unit, .edge')?.dataset.testid;
@@ -1015,7 +1015,7 @@ export function mountNetwork(container) {
           // one-line labels sit beside their unit first (rows are close)
           if (w.how === 'compact') candidates = [candidates[1], candidates[2], ...candidates.slice(3), candidates[0]];
         }
-        if (w.priority <= 1 || w.priority === 2) {
+        if (w.priority <= 1 && w.how === 'full') {
           const anchor = w.kind === 'edge' ? midpoint(w.ref.e) : w.ref.u;
           candidates = [...candidates, ...anywhereCandidates(anchor, size, built.box)];
         }
@@ -1103,17 +1103,15 @@ export function mountNetwork(container) {
   return { render };
 }
 
-// Keyboard order: input units, then for each layer its incoming edges (by
-// target unit, bias first) and its units.
+// Keyboard order: the input units, then layer by layer each unit after its
+// incoming edges (bias first).
 function focusOrder(layout, edges, units) {
   const order = [];
   for (const layer of layout.layers) {
-    if (layer.layer > 0) {
-      for (const u of layer.units) {
-        for (const e of layout.edges) if (e.layer === layer.layer && e.to === u.unit) order.push(edges.get(`${e.layer}-${e.from}-${e.to}`));
-      }
+    for (const u of layer.units) {
+      for (const e of layout.edges) if (e.layer === layer.layer && e.to === u.unit) order.push(edges.get(`${e.layer}-${e.from}-${e.to}`));
+      order.push(units.get(`${u.layer}-${u.unit}`));
     }
-    for (const u of layer.units) order.push(units.get(`${u.layer}-${u.unit}`));
   }
   return order;
 }
