@@ -95,90 +95,6 @@ export function pointOnEdge(edge, t) {
   return { x: edge.x1 + (edge.x2 - edge.x1) * t, y: edge.y1 + (edge.y2 - edge.y1) * t };
 }
 
-/**
- * Where to put an edge's label so labels of one layer do not sit on the
- * crossing in the middle: edges going down get theirs near the source,
- * edges going up near the target, level edges in the middle.
- */
-export function labelFraction(edge) {
-  const dy = edge.y2 - edge.y1;
-  const dx = Math.max(1, edge.x2 - edge.x1);
-  const slope = dy / dx;
-  if (Math.abs(slope) < 0.05) return 0.5;
-  return slope > 0 ? 0.3 : 0.7;
-}
-
-function overlap(a, b) {
-  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
-
-const FRACTIONS = Array.from({ length: 39 }, (_, i) => 0.12 + i * 0.02);
-
-function labelCost(rect, others, obstacles, box) {
-  let cost = 0;
-  for (const o of obstacles) cost += overlap(rect, o) * 3;
-  for (const o of others) cost += overlap(rect, o);
-  if (box) {
-    const { w, h } = rect;
-    if (rect.x < 0) cost += -rect.x * h * 4;
-    if (rect.y < 0) cost += -rect.y * w * 4;
-    if (rect.x + w > box.width) cost += (rect.x + w - box.width) * h * 4;
-    if (rect.y + h > box.height) cost += (rect.y + h - box.height) * w * 4;
-  }
-  return cost;
-}
-
-function bestSpot(edge, size, others, obstacles, box) {
-  const { w, h } = size;
-  let best = null;
-  for (const t of FRACTIONS) {
-    const p = pointOnEdge(edge, t);
-    const rect = { x: p.x - w / 2, y: p.y - h / 2, w, h };
-    // Prefer the middle of the edge when several spots are free.
-    const cost = labelCost(rect, others, obstacles, box) + Math.abs(t - 0.5) * 0.01;
-    if (!best || cost < best.cost) best = { cost, t, p, rect };
-  }
-  return best;
-}
-
-/**
- * Label placement: each edge's label (size {w, h}) is centred on a point
- * along its edge (t in [0.12, 0.88]) where it overlaps obstacles and the other
- * labels least; a greedy pass (level edges first: they have the fewest good
- * spots) then a few rounds of moving each label given all the others.
- * Returns Map(edge -> {x, y, t}) with x, y the label centre.
- */
-export function placeLabels(edges, size, obstacles = [], box = null, rounds = 4) {
-  const order = [...edges].sort((a, b) => {
-    const sa = Math.abs((a.y2 - a.y1) / Math.max(1, a.x2 - a.x1));
-    const sb = Math.abs((b.y2 - b.y1) / Math.max(1, b.x2 - b.x1));
-    return sa - sb;
-  });
-  const spots = new Map();
-  for (const edge of order) {
-    spots.set(edge, bestSpot(edge, size, [...spots.values()].map((s) => s.rect), obstacles, box));
-  }
-  for (let round = 0; round < rounds; round += 1) {
-    let moved = false;
-    for (const edge of order) {
-      const others = [...spots.entries()].filter(([e]) => e !== edge).map(([, s]) => s.rect);
-      const current = spots.get(edge);
-      const currentCost = labelCost(current.rect, others, obstacles, box) + Math.abs(current.t - 0.5) * 0.01;
-      const next = bestSpot(edge, size, others, obstacles, box);
-      if (next.cost < currentCost - 1e-6) {
-        spots.set(edge, next);
-        moved = true;
-      }
-    }
-    if (!moved) break;
-  }
-  const result = new Map();
-  for (const [edge, spot] of spots) result.set(edge, { x: spot.p.x, y: spot.p.y, t: spot.t });
-  return result;
-}
-
 /** Midpoint of an edge. */
 export function midpoint(edge) {
   return { x: (edge.x1 + edge.x2) / 2, y: (edge.y1 + edge.y2) / 2 };
@@ -287,8 +203,8 @@ export function unitCandidates(u, r, size, gap = 3) {
     out.push({ x: u.x - r - gap - w / 2, y: u.y + f * h });
     out.push({ x: u.x - r - gap - w / 2, y: u.y - f * h });
   }
-  // corners: the box's corner at the unit's circle
-  const d = r * 0.7 + gap;
+  // corners: the box diagonal from the unit
+  const d = r + gap;
   for (const [sx, sy] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) out.push({ x: u.x + sx * (d + w / 2), y: u.y + sy * (d + h / 2) });
   return out;
 }
