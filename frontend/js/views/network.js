@@ -307,6 +307,7 @@ export function mountNetwork(container) {
       gEdgeLabels.append(labelGroup);
       labelGroup.addEventListener('click', ref.onClick);
       Object.assign(ref, { labelGroup, bg, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, eq, texts: [line1, line2, line3], labelClass: {} });
+      ref.painted = null; // its texts are filled in by the next paintEdge
       applyLabelClasses(ref);
     };
 
