@@ -1038,7 +1038,10 @@ export function mountNetwork(container) {
             id: c.g, ...small, want: { ext: c.ext }, candidates: [near[1], near[2], ...near.slice(3), near[0]],
           };
         } else if (w.how === 'compact' && w.kind === 'edge') {
-          item.candidates = [...candidates, ...leaderCandidates(w.ref.e, size)];
+          // the current phase's one-line edge labels (small nets only) may go
+          // anywhere near their edge, with a leader line, as a last resort
+          item.candidates = [...candidates, ...leaderCandidates(w.ref.e, size),
+            ...(w.priority <= 4 && w.ref.mode === 'compact' ? anywhereCandidates(midpoint(w.ref.e), size, built.box, 12, 160) : [])];
         }
         return item;
       });
