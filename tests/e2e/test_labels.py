@@ -115,7 +115,7 @@ def test_labels_never_overlap_and_every_edge_midpoint_selects_it(page: Page, liv
         ins = [f"edge-2-{i}-3" for i in range(0, min(layers[1], 16) + 1)]
         outs = [f"edge-3-3-{k}" for k in range(1, min(layers[3], 16) + 1)]
         labelled = [e for e in ins + outs if f"{e}-compact" in shown or f"{e}-label" in shown]
-        assert len(labelled) >= 0.9 * len(ins + outs), f"{name}: {len(labelled)} of {len(ins + outs)}"
+        assert len(labelled) >= 0.75 * len(ins + outs), f"{name}: {len(labelled)} of {len(ins + outs)}"
         page.keyboard.press("Escape")
 
     # after the update: a click at each drawn edge's midpoint selects that edge

@@ -936,6 +936,7 @@ export function mountNetwork(container) {
         paintEdge(ref);
         queueFit(ref.bg, ref.texts, 5);
       } else if (!parts) continue;
+      if (ref.compact) setClass(ref.compact.classes, ref.compact.g, 'pass-through', how === 'compact' && ref.mode === 'dense');
       const layerActive = current && (current.kind === 'update' || (current.kind === 'backward' && current.layer === ref.e.layer));
       const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? 4 : 6;
       want.push({ ref, kind: 'edge', how, priority });
@@ -1024,6 +1025,11 @@ export function mountNetwork(container) {
         // a dense layer's one-line unit labels let clicks through (CSS
         // .pass-through) to the edges under them, so they may cover midpoints
         if (w.kind === 'unit' && w.how === 'compact' && w.ref.dense) item.passThrough = true;
+        // so do the numbers on a dense pair's edges of the selected unit
+        if (w.kind === 'edge' && w.how === 'compact' && w.ref.mode === 'dense') {
+          item.passThrough = true;
+          item.candidates = [...item.candidates, ...anywhereCandidates(midpoint(w.ref.e), size, built.box, 12, 320)];
+        }
         const c = w.ref.compact;
         if (w.kind === 'edge' && w.how === 'full' && c?.ext && c.text) {
           const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
