@@ -496,7 +496,7 @@ export function mountNetwork(container) {
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
       obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
       order: focusOrder(layout, edges, units), headers: new Map(),
-      makeCompact: (testid, onClick) => makeCompact(gVals, testid, onClick), edgeList: layout.edges.map((e) => edges.get(`${e.layer}-${e.from}-${e.to}`)),
+      makeCompact: (testid, onClick) => makeCompact(gVals, testid, onClick),
     };
     // the compact labels' two fonts, for measuring them without a layout
     const probe = makeCompact(gVals, null, () => {});
