@@ -11,6 +11,12 @@
 // "… k more" marker in the last slot (never collapsed silently).
 
 export const BIAS_SLOT = 0.6;
+// Odd layers are drawn BIAS_SLOT-free of it: their units are spaced by
+// STAGGER of the row gap (centred), so that no two edges between a pair of
+// layers share a midpoint (with equal spacing, the edges i→j and j→i cross
+// exactly there and a click at the middle of one would be a coin toss).
+// 0.84 maximises the smallest gap between midpoints over 2-2-1 … 2-16×6-1.
+export const STAGGER = 0.84;
 
 export const DEFAULTS = Object.freeze({
   maxUnits: 16,
@@ -60,6 +66,13 @@ export function computeLayout(layerSizes, box, options = {}) {
       y += rowGap;
     }
     const more = hidden > 0 ? { x, y: y + rowGap / 2, count: hidden } : null;
+    if (l % 2 === 1) {
+      const mid = (top + bottom) / 2;
+      const squeeze = (p) => { if (p) p.y = mid + (p.y - mid) * STAGGER; };
+      units.forEach(squeeze);
+      squeeze(bias);
+      squeeze(more);
+    }
     return { layer: l, x, units, bias, hidden, more };
   });
 
@@ -82,86 +95,198 @@ export function pointOnEdge(edge, t) {
   return { x: edge.x1 + (edge.x2 - edge.x1) * t, y: edge.y1 + (edge.y2 - edge.y1) * t };
 }
 
-/**
- * Where to put an edge's label so labels of one layer do not sit on the
- * crossing in the middle: edges going down get theirs near the source,
- * edges going up near the target, level edges in the middle.
- */
-export function labelFraction(edge) {
-  const dy = edge.y2 - edge.y1;
-  const dx = Math.max(1, edge.x2 - edge.x1);
-  const slope = dy / dx;
-  if (Math.abs(slope) < 0.05) return 0.5;
-  return slope > 0 ? 0.3 : 0.7;
+/** Midpoint of an edge. */
+export function midpoint(edge) {
+  return { x: (edge.x1 + edge.x2) / 2, y: (edge.y1 + edge.y2) / 2 };
 }
 
-function overlap(a, b) {
+function distanceToSegment(edge, p) {
+  const dx = edge.x2 - edge.x1;
+  const dy = edge.y2 - edge.y1;
+  const len2 = dx * dx + dy * dy || 1;
+  const t = Math.max(0, Math.min(1, ((p.x - edge.x1) * dx + (p.y - edge.y1) * dy) / len2));
+  return Math.hypot(edge.x1 + t * dx - p.x, edge.y1 + t * dy - p.y);
+}
+
+/**
+ * The edge a click (or hover) at `point` means, all in drawing units:
+ * of the edges within `radius` of the point, those at most `tie` farther
+ * than the nearest are tied (many edges cross near any point of a dense net),
+ * and of those the one whose midpoint is nearest wins. So a click on an
+ * edge's midpoint always picks that edge (midpoints are distinct: STAGGER),
+ * and anywhere else the nearest line. Returns the edge or null.
+ */
+export function pickEdge(edges, point, radius = 7, tie = 2) {
+  let nearest = Infinity;
+  const near = [];
+  for (const e of edges) {
+    // cheap bounding-box reject first
+    if (point.x < Math.min(e.x1, e.x2) - radius || point.x > Math.max(e.x1, e.x2) + radius
+        || point.y < Math.min(e.y1, e.y2) - radius || point.y > Math.max(e.y1, e.y2) + radius) continue;
+    const d = distanceToSegment(e, point);
+    if (d > radius) continue;
+    near.push([e, d]);
+    if (d < nearest) nearest = d;
+  }
+  let best = null;
+  let bestMid = Infinity;
+  for (const [e, d] of near) {
+    if (d > nearest + tie) continue;
+    const m = midpoint(e);
+    const dm = Math.hypot(m.x - point.x, m.y - point.y);
+    if (dm < bestMid) { bestMid = dm; best = e; }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- label placement
+
+/** Overlap area of two rects {x, y, w, h} (0 when they only touch). */
+export function overlapArea(a, b) {
   const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
   return w > 0 && h > 0 ? w * h : 0;
 }
 
-const FRACTIONS = Array.from({ length: 39 }, (_, i) => 0.12 + i * 0.02);
-
-function labelCost(rect, others, obstacles, box) {
-  let cost = 0;
-  for (const o of obstacles) cost += overlap(rect, o) * 3;
-  for (const o of others) cost += overlap(rect, o);
-  if (box) {
-    const { w, h } = rect;
-    if (rect.x < 0) cost += -rect.x * h * 4;
-    if (rect.y < 0) cost += -rect.y * w * 4;
-    if (rect.x + w > box.width) cost += (rect.x + w - box.width) * h * 4;
-    if (rect.y + h > box.height) cost += (rect.y + h - box.height) * w * 4;
+// A uniform grid of cells holding rects, for overlap queries in O(cells touched).
+class RectIndex {
+  constructor(cell = 40) {
+    this.cell = cell;
+    this.cells = new Map();
   }
-  return cost;
-}
 
-function bestSpot(edge, size, others, obstacles, box) {
-  const { w, h } = size;
-  let best = null;
-  for (const t of FRACTIONS) {
-    const p = pointOnEdge(edge, t);
-    const rect = { x: p.x - w / 2, y: p.y - h / 2, w, h };
-    // Prefer the middle of the edge when several spots are free.
-    const cost = labelCost(rect, others, obstacles, box) + Math.abs(t - 0.5) * 0.01;
-    if (!best || cost < best.cost) best = { cost, t, p, rect };
+  add(r) {
+    const c = this.cell;
+    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
+      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) {
+        const k = i * 65536 + j;
+        let list = this.cells.get(k);
+        if (!list) { list = []; this.cells.set(k, list); }
+        list.push(r);
+      }
+    }
   }
-  return best;
+
+  /** Is any rect (other than those owned by `owner`) overlapping r? */
+  hits(r, owner, passThrough = false) {
+    const c = this.cell;
+    for (let i = Math.floor(r.x / c); i <= Math.floor((r.x + r.w) / c); i += 1) {
+      for (let j = Math.floor(r.y / c); j <= Math.floor((r.y + r.h) / c); j += 1) {
+        const list = this.cells.get(i * 65536 + j);
+        if (!list) continue;
+        for (const o of list) {
+          if (owner !== undefined && o.owner === owner) continue;
+          if (passThrough && o.midpoint) continue;
+          if (overlapArea(r, o) > 0) return true;
+        }
+      }
+    }
+    return false;
+  }
 }
 
 /**
- * Label placement: each edge's label (size {w, h}) is centred on a point
- * along its edge (t in [0.12, 0.88]) where it overlaps obstacles and the other
- * labels least; a greedy pass (level edges first: they have the fewest good
- * spots) then a few rounds of moving each label given all the others.
- * Returns Map(edge -> {x, y, t}) with x, y the label centre.
+ * Candidate centres for a label of size {w, h} around a unit at (x, y) with
+ * radius r: below, right, left, above, then the same a row farther out.
  */
-export function placeLabels(edges, size, obstacles = [], box = null, rounds = 4) {
-  const order = [...edges].sort((a, b) => {
-    const sa = Math.abs((a.y2 - a.y1) / Math.max(1, a.x2 - a.x1));
-    const sb = Math.abs((b.y2 - b.y1) / Math.max(1, b.x2 - b.x1));
-    return sa - sb;
-  });
-  const spots = new Map();
-  for (const edge of order) {
-    spots.set(edge, bestSpot(edge, size, [...spots.values()].map((s) => s.rect), obstacles, box));
+export function unitCandidates(u, r, size, gap = 3) {
+  const { w, h } = size;
+  const out = [
+    { x: u.x, y: u.y + r + gap + h / 2 },
+    { x: u.x + r + gap + w / 2, y: u.y },
+    { x: u.x - r - gap - w / 2, y: u.y },
+    { x: u.x, y: u.y - r - gap - h / 2 },
+  ];
+  for (const f of [0.25, 0.5, 0.75, 1, 1.5]) {
+    out.push({ x: u.x + r + gap + w / 2, y: u.y + f * h });
+    out.push({ x: u.x + r + gap + w / 2, y: u.y - f * h });
+    out.push({ x: u.x - r - gap - w / 2, y: u.y + f * h });
+    out.push({ x: u.x - r - gap - w / 2, y: u.y - f * h });
   }
-  for (let round = 0; round < rounds; round += 1) {
-    let moved = false;
-    for (const edge of order) {
-      const others = [...spots.entries()].filter(([e]) => e !== edge).map(([, s]) => s.rect);
-      const current = spots.get(edge);
-      const currentCost = labelCost(current.rect, others, obstacles, box) + Math.abs(current.t - 0.5) * 0.01;
-      const next = bestSpot(edge, size, others, obstacles, box);
-      if (next.cost < currentCost - 1e-6) {
-        spots.set(edge, next);
-        moved = true;
-      }
+  // corners: the box diagonal from the unit
+  const d = r + gap;
+  for (const [sx, sy] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) out.push({ x: u.x + sx * (d + w / 2), y: u.y + sy * (d + h / 2) });
+  return out;
+}
+
+/**
+ * Candidate centres for a label of size {w, h} on an edge: on the line at
+ * t in [0.1, 0.9], nearest the middle first, then the same points shifted
+ * just above and below the line (the label then touches its edge).
+ */
+export function edgeCandidates(edge, size = { w: 0, h: 0 }) {
+  const ts = [];
+  for (let k = 0; k <= 20; k += 1) ts.push(0.1 + k * 0.04);
+  ts.sort((a, b) => Math.abs(a - 0.5) - Math.abs(b - 0.5));
+  const on = ts.map((t) => pointOnEdge(edge, t));
+  const dy = size.h / 2 + 1;
+  return [...on, ...on.map((p) => ({ x: p.x, y: p.y - dy })), ...on.map((p) => ({ x: p.x, y: p.y + dy }))];
+}
+
+/**
+ * Farther spots for a label of an edge that found none on or beside it: up to
+ * three label heights above or below points of the edge, each with its
+ * `anchor` (the point of the edge a leader line joins it to).
+ */
+export function leaderCandidates(edge, size) {
+  const out = [];
+  for (const k of [1.6, -1.6, 2.4, -2.4, 3.2, -3.2, 4, -4]) {
+    for (const t of [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82]) {
+      const p = pointOnEdge(edge, t);
+      out.push({ x: p.x, y: p.y + k * (size.h + 2), anchor: p });
     }
-    if (!moved) break;
   }
-  const result = new Map();
-  for (const [edge, spot] of spots) result.set(edge, { x: spot.p.x, y: spot.p.y, t: spot.t });
-  return result;
+  return out;
+}
+
+/**
+ * Last resort for the selected (or hovered) item's label: any spot of the
+ * drawing on a grid of `step`, nearest to `anchor` first, joined to it by a
+ * leader line.
+ */
+export function anywhereCandidates(anchor, size, box, step = 16, reach = 320) {
+  const out = [];
+  const x0 = Math.max(size.w / 2 + 2, anchor.x - reach);
+  const y0 = Math.max(size.h / 2 + 2, anchor.y - reach);
+  for (let x = x0; x <= Math.min(box.width - size.w / 2 - 2, anchor.x + reach); x += step) {
+    for (let y = y0; y <= Math.min(box.height - size.h / 2 - 2, anchor.y + reach); y += step) out.push({ x, y, anchor });
+  }
+  out.sort((a, b) => Math.hypot(a.x - anchor.x, a.y - anchor.y) - Math.hypot(b.x - anchor.x, b.y - anchor.y));
+  return out;
+}
+
+/**
+ * Greedy placement with hard constraints. items: [{id, owner, w, h,
+ * candidates: [{x, y}] (centres, best first)}] in priority order; obstacles:
+ * [{x, y, w, h, owner?}] (units, edge midpoints, fixed boxes; an obstacle
+ * with the item's owner does not block it: a label may sit on its own edge's
+ * midpoint; an item with `passThrough` — a label clicks go through — may
+ * cover obstacles marked `midpoint`). Each item takes its first candidate that lies inside `box` and
+ * overlaps no obstacle and no placed label by more than 0 px (with `margin`
+ * around every label); an item with no such spot is left out (never drawn
+ * overlapping), unless its `fallback` (another item, e.g. the same value in a
+ * smaller label) fits. Returns Map(id -> {x, y, w, h}) (x, y: top-left) of
+ * the items (or fallbacks) placed.
+ */
+export function placeBoxes(items, obstacles, box, margin = 2) {
+  const index = new RectIndex(40);
+  for (const o of obstacles) index.add(o);
+  const placed = new Map();
+  const tryPlace = (item) => {
+    const w = item.w + 2 * margin;
+    const h = item.h + 2 * margin;
+    for (const c of item.candidates) {
+      const r = { x: c.x - w / 2, y: c.y - h / 2, w, h };
+      if (box && (r.x < 0 || r.y < 0 || r.x + w > box.width || r.y + h > box.height)) continue;
+      if (index.hits(r, item.owner, item.passThrough)) continue;
+      index.add({ ...r, owner: Symbol('label') });
+      placed.set(item.id, { x: c.x - item.w / 2, y: c.y - item.h / 2, w: item.w, h: item.h, anchor: c.anchor ?? null });
+      return true;
+    }
+    return false;
+  };
+  for (const item of items) {
+    if (!tryPlace(item) && item.fallback) tryPlace(item.fallback);
+  }
+  return placed;
 }

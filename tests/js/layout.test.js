@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeLayout, visibleUnits, labelFraction } from '../../frontend/js/layout.js';
+import {
+  computeLayout, visibleUnits, midpoint, pickEdge, placeBoxes, overlapArea, unitCandidates, edgeCandidates,
+  leaderCandidates, STAGGER,
+} from '../../frontend/js/layout.js';
 
 const box = { width: 1200, height: 600 };
 
@@ -49,28 +52,90 @@ test('layers wider than 16 collapse visibly with a count', () => {
   assert.equal(layout.edges.length, 3 * 15 + 16 * 1);
 });
 
-test('edge labels avoid the crossing point', () => {
-  assert.equal(labelFraction({ x1: 0, y1: 0, x2: 100, y2: 0 }), 0.5);
-  assert.equal(labelFraction({ x1: 0, y1: 0, x2: 100, y2: 50 }), 0.3);
-  assert.equal(labelFraction({ x1: 0, y1: 50, x2: 100, y2: 0 }), 0.7);
-});
+const NETS = [[2, 2, 1], [2, 3, 1], [3, 2, 1], [2, 4, 4, 1], [2, 6, 6, 6, 1], [2, 16, 16, 16, 16, 16, 16, 1]];
 
-test('placeLabels keeps the 2-2-1 labels apart from each other and from obstacles', async () => {
-  const { placeLabels } = await import('../../frontend/js/layout.js');
-  const layout = computeLayout([2, 2, 1], { width: 1000, height: 600 });
-  const size = { w: 120, h: 34 };
-  const obstacles = layout.layers.flatMap((l) => l.units.map((u) => ({
-    x: u.x - layout.radius, y: u.y - layout.radius, w: 2 * layout.radius, h: 2 * layout.radius,
-  })));
-  const spots = placeLabels(layout.edges, size, obstacles, layout.box);
-  assert.equal(spots.size, 9);
-  const rects = [...spots.values()].map((p) => ({ x: p.x - 60, y: p.y - 17, w: 120, h: 34 }));
-  for (let i = 0; i < rects.length; i += 1) {
-    for (let j = i + 1; j < rects.length; j += 1) {
-      const a = rects[i];
-      const b = rects[j];
-      const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
-      assert.ok(apart, `labels ${i} and ${j} overlap`);
+test('no two edges between a pair of layers share a midpoint (odd layers staggered)', () => {
+  assert.ok(STAGGER > 0.6 && STAGGER < 1);
+  for (const sizes of NETS) {
+    const layout = computeLayout(sizes, box);
+    for (let l = 1; l < sizes.length; l += 1) {
+      const ys = layout.edges.filter((e) => e.layer === l).map((e) => midpoint(e).y).sort((a, b) => a - b);
+      for (let i = 1; i < ys.length; i += 1) assert.ok(ys[i] - ys[i - 1] > 0.3, `${sizes.join('-')} layer ${l}: ${ys[i] - ys[i - 1]}`);
     }
   }
+});
+
+test('pickEdge: a point at an edge midpoint picks that edge, on 2-2-1 and on 6 × 16', () => {
+  for (const sizes of [[2, 2, 1], [2, 16, 16, 16, 16, 16, 16, 1]]) {
+    const layout = computeLayout(sizes, box);
+    for (const e of layout.edges) assert.equal(pickEdge(layout.edges, midpoint(e)), e);
+  }
+  const layout = computeLayout([2, 2, 1], box);
+  // far from every edge: nothing
+  assert.equal(pickEdge(layout.edges, { x: 5, y: 5 }), null);
+  // on an edge away from its midpoint, 3 units off the line: still that edge
+  const e = layout.edges.find((x) => x.layer === 1 && x.from === 1 && x.to === 1);
+  const p = { x: e.x1 + 0.8 * (e.x2 - e.x1), y: e.y1 + 0.8 * (e.y2 - e.y1) + 3 };
+  assert.equal(pickEdge(layout.edges, p), e);
+});
+
+function rectsOf(placed) {
+  return [...placed.values()];
+}
+
+test('placeBoxes: labels never overlap each other or obstacles; what has no room is left out', () => {
+  const obstacles = [{ x: 100, y: 100, w: 50, h: 50 }];
+  const items = [];
+  for (let i = 0; i < 30; i += 1) {
+    // all want the same spot: the first gets it, the others move or are left out
+    items.push({ id: i, w: 60, h: 20, candidates: [{ x: 200, y: 125 }, { x: 200, y: 150 }, { x: 200, y: 175 }, { x: 125, y: 125 }] });
+  }
+  const placed = placeBoxes(items, obstacles, { width: 400, height: 400 }, 2);
+  assert.deepEqual([...placed.keys()], [0, 1, 2]); // the spot over the obstacle is never taken
+  const rects = rectsOf(placed);
+  for (let i = 0; i < rects.length; i += 1) {
+    assert.equal(overlapArea(rects[i], obstacles[0]), 0);
+    for (let j = i + 1; j < rects.length; j += 1) assert.equal(overlapArea(rects[i], rects[j]), 0);
+  }
+  // outside the box is never used; a fallback is tried when the item does not fit
+  const more = placeBoxes([{ id: 'a', w: 500, h: 10, candidates: [{ x: 200, y: 200 }], fallback: { id: 'b', w: 50, h: 10, candidates: [{ x: 200, y: 200 }] } }], [], { width: 400, height: 400 });
+  assert.deepEqual([...more.keys()], ['b']);
+});
+
+test('placeBoxes: an obstacle owned by the item does not block it; passThrough ignores midpoints', () => {
+  const mid = { x: 95, y: 95, w: 10, h: 10, owner: 'e1', midpoint: true };
+  const item = (id, extra) => ({ id, w: 40, h: 20, candidates: [{ x: 100, y: 100 }], ...extra });
+  assert.equal(placeBoxes([item('x')], [mid], null).size, 0);
+  assert.equal(placeBoxes([item('x', { owner: 'e1' })], [mid], null).size, 1);
+  assert.equal(placeBoxes([item('x', { passThrough: true })], [mid], null).size, 1);
+  assert.equal(placeBoxes([item('x', { passThrough: true })], [{ ...mid, midpoint: false }], null).size, 0);
+});
+
+test('2-2-1 edge labels: every one finds a spot clear of units, midpoints and each other', () => {
+  const layout = computeLayout([2, 2, 1], { width: 1000, height: 600 });
+  const r = layout.radius;
+  const obstacles = layout.layers.flatMap((l) => l.units.map((u) => ({ x: u.x - r, y: u.y - r, w: 2 * r, h: 2 * r })));
+  for (const e of layout.edges) {
+    const m = midpoint(e);
+    obstacles.push({ x: m.x - 2, y: m.y - 2, w: 4, h: 4, owner: `${e.layer}-${e.from}-${e.to}`, midpoint: true });
+  }
+  const size = { w: 110, h: 20 };
+  const items = layout.edges.map((e) => ({
+    id: `${e.layer}-${e.from}-${e.to}`, owner: `${e.layer}-${e.from}-${e.to}`, ...size,
+    candidates: [...edgeCandidates(e, size), ...leaderCandidates(e, size)],
+  }));
+  const placed = placeBoxes(items, obstacles, layout.box, 2);
+  assert.equal(placed.size, 9);
+  const rects = [...placed.entries()];
+  for (const [id, a] of rects) {
+    for (const o of obstacles) if (o.owner !== id) assert.equal(overlapArea(a, o), 0, id);
+    for (const [id2, b] of rects) if (id2 !== id) assert.equal(overlapArea(a, b), 0, `${id} ${id2}`);
+  }
+});
+
+test('unit candidates start below the unit and never sit on it', () => {
+  const u = { x: 100, y: 100 };
+  const c = unitCandidates(u, 20, { w: 80, h: 40 });
+  assert.deepEqual(c[0], { x: 100, y: 100 + 20 + 3 + 20 });
+  for (const p of c) assert.equal(overlapArea({ x: p.x - 40, y: p.y - 20, w: 80, h: 40 }, { x: 80, y: 80, w: 40, h: 40 }), 0);
 });

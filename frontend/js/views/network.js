@@ -2,13 +2,26 @@
 // current trace up to the current phase. Reads state.js only; a click sets
 // the selection through controls.js's select().
 import { getState, subscribe } from '../state.js';
-import { computeLayout, placeLabels, pointOnEdge } from '../layout.js';
+import {
+  computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, leaderCandidates, anywhereCandidates, midpoint,
+} from '../layout.js';
 import { buildPhases, forwardOf, traceKind, visibility } from '../timeline.js';
-import { formatNumber, unitLabel, weightLabel, labelUnicode } from '../format.js';
+import { formatNumber, unitLabel, weightLabel, labelUnicode, labelText, layerName } from '../format.js';
 import { select } from '../controls.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const TRAIN_REDRAW_MS = 200;
+// Edges between two layers: up to FULL_EDGES (and ≤ 3 units a side) get the
+// full three-line label (w → w', ∂L/∂w, the update's arithmetic); up to
+// COMPACT_EDGES (and ≤ 5 units a side) a one-line label with the phase's value; more
+// (7 × 6, 17 × 16: dense layers)
+// only on the selected unit's edges, the selected, hovered or focused edge.
+const FULL_EDGES = 12;
+const COMPACT_EDGES = 30;
+// Tab stops: every unit and edge while there are at most this many, else the
+// units only (edges by arrow keys from there).
+const MAX_TAB_STOPS = 200;
+const COMPACT_FONT = 12;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -61,7 +74,10 @@ function gradAt(grads, layer, from, to) {
 }
 
 export function mountNetwork(container) {
-  const svg = el('svg', { class: 'network', 'data-testid': 'network', role: 'img', 'aria-label': 'Network diagram' });
+  const svg = el('svg', {
+    class: 'network', 'data-testid': 'network', role: 'group',
+    'aria-label': 'Network diagram: Tab or the arrow keys move between units and weights, Enter shows the chain rule',
+  });
   container.append(svg);
   let built = null; // {key, layout, units: Map, edges: Map, loss, sizes}
 
@@ -117,23 +133,114 @@ export function mountNetwork(container) {
     }
   });
 
+  // ------------------------------------------------------------ pointer and keyboard
+  //
+  // A click (or hover) on the drawing means the edge layout.js pickEdge()
+  // finds at that point: at an edge's midpoint always that edge, elsewhere
+  // the nearest line. The point is the pointerdown's (fractional) position:
+  // a click event's is rounded to whole pixels.
+  let hotEdge = null;
+  function setHot(ref, on) {
+    if (ref.hot === on) return;
+    ref.hot = on;
+    ref.group.classList.toggle('hot', on);
+    schedule();
+  }
+  function toDrawing(clientX, clientY) {
+    const m = svg.getScreenCTM();
+    if (!m) return null;
+    const p = new DOMPoint(clientX, clientY).matrixTransform(m.inverse());
+    return { x: p.x, y: p.y, scale: m.a || 1 };
+  }
+  function edgeAt(clientX, clientY) {
+    if (!built) return null;
+    const p = toDrawing(clientX, clientY);
+    if (!p) return null;
+    const e = pickEdge(built.layout.edges, p, 8 / p.scale, 2 / p.scale);
+    return e ? built.edges.get(`${e.layer}-${e.from}-${e.to}`) : null;
+  }
+  let down = null;
+  svg.addEventListener('pointerdown', (ev) => { down = { x: ev.clientX, y: ev.clientY }; });
+  svg.addEventListener('click', (ev) => {
+    const exact = down && Math.abs(down.x - ev.clientX) < 1 && Math.abs(down.y - ev.clientY) < 1 ? down : { x: ev.clientX, y: ev.clientY };
+    down = null;
+    const ref = edgeAt(exact.x, exact.y);
+    if (ref) ref.select();
+    else select(null);
+  });
+  let hoverAt = null;
+  svg.addEventListener('pointermove', (ev) => {
+    const first = hoverAt === null;
+    hoverAt = { x: ev.clientX, y: ev.clientY, onUnit: !!ev.target.closest?.('.unit, .label') };
+    if (!first) return;
+    requestAnimationFrame(() => {
+      const at = hoverAt;
+      hoverAt = null;
+      if (!at) return;
+      const ref = at.onUnit ? null : edgeAt(at.x, at.y);
+      if (ref === hotEdge) return;
+      if (hotEdge) setHot(hotEdge, false);
+      hotEdge = ref;
+      if (ref) setHot(ref, true);
+    });
+  });
+  svg.addEventListener('pointerleave', () => {
+    hoverAt = null;
+    if (hotEdge) setHot(hotEdge, false);
+    hotEdge = null;
+  });
+  // Keyboard: units and edges are buttons (Tab stops while there are at most
+  // MAX_TAB_STOPS, see build); the arrow keys walk built.order (input units,
+  // then each unit after its incoming edges); Enter or Space
+  // selects, as a click does. A focused item shows its label (hot).
+  const refOf = (node) => {
+    const id = node?.closest?.('.unit, .edge')?.dataset.testid;
+    if (!id || !built) return null;
+    return id.startsWith('edge-') ? built.edges.get(id.slice(5)) : built.units.get(id.slice(5));
+  };
+  svg.addEventListener('keydown', (ev) => {
+    const ref = refOf(ev.target);
+    if (!ref || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const order = built.order;
+    const i = order.indexOf(ref);
+    let next = null;
+    if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      ev.stopPropagation();
+      ref.select();
+      return;
+    }
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowRight') next = order[Math.min(order.length - 1, i + 1)];
+    else if (ev.key === 'ArrowUp' || ev.key === 'ArrowLeft') next = order[Math.max(0, i - 1)];
+    else if (ev.key === 'Home') next = order[0];
+    else if (ev.key === 'End') next = order[order.length - 1];
+    if (!next) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    next.group.focus();
+  });
+  svg.addEventListener('focusin', (ev) => { const ref = refOf(ev.target); if (ref) setHot(ref, true); });
+  svg.addEventListener('focusout', (ev) => { const ref = refOf(ev.target); if (ref) setHot(ref, false); });
+
   // Scale of the drawing: the 2-2-1 network needs about 900 × 540 units to
   // show every label; a larger box (projector, big screens) enlarges the type.
-  function zoomFor(width, height, projector) {
-    const fit = Math.min(width / 900, height / 540);
-    return Math.max(0.75, Math.min(projector ? 2.4 : 1.3, fit));
+  // Layers of more than 5 units get 0.72 of that (more room for their
+  // numbers between the columns, at 10–11 px type on a laptop screen).
+  function zoomFor(width, height, projector, dense) {
+    const fit = Math.min(width / 900, height / 540) * (dense ? 0.72 : 1);
+    return Math.max(0.75, Math.min(projector ? 2.4 : 1.1, fit));
   }
 
   function build(sizes, width, height, projector) {
-    const zoom = zoomFor(width, height, projector);
+    const zoom = zoomFor(width, height, projector, Math.max(...sizes) > 5);
     const box = { width: width / zoom, height: height / zoom };
     const font = 14;
     const lineH = font * 1.3;
     // Room under the lowest unit for its values box (unless the layers are dense).
     const maxShown = Math.max(...sizes.map((v) => Math.min(v, 16)));
-    const valuesRoom = maxShown <= 5 ? 3 * lineH + 34 : 12;
+    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : lineH + 12;
     const layout = computeLayout(sizes, box, {
-      padding: { top: 12, bottom: valuesRoom, left: 64, right: 185 },
+      padding: { top: maxShown <= 5 ? 12 : lineH + 12, bottom: valuesRoom, left: maxShown <= 5 ? 64 : 44, right: maxShown <= 5 ? 185 : 175 },
       maxRadius: 26,
     });
     svg.setAttribute('viewBox', `0 0 ${box.width.toFixed(1)} ${box.height.toFixed(1)}`);
@@ -143,75 +250,81 @@ export function mountNetwork(container) {
     const gEdges = el('g', { class: 'edges' });
     const gFlows = el('g', { class: 'flows' });
     const gEdgeLabels = el('g', { class: 'edge-labels' });
+    const gLeaders = el('g', { class: 'leaders' });
     const gUnits = el('g', { class: 'units' });
     const gVals = el('g', { class: 'unit-values' });
     const gTop = el('g', { class: 'top' });
-    svg.append(gEdges, gFlows, gEdgeLabels, gUnits, gVals, gTop);
+    svg.append(gEdges, gFlows, gLeaders, gEdgeLabels, gUnits, gVals, gTop);
 
     const n = sizes.length - 1;
     const r = layout.radius;
     const edgesPerLayer = sizes.slice(1).map((size, i) => Math.min(size, 16) * (Math.min(sizes[i], 16) + 1));
-    // Small nets (up to 3 units a layer, 12 edges between two layers) show every
-    // edge label; larger ones show a label on hover or selection only.
-    const denseEdges = maxShown > 3 || Math.max(...edgesPerLayer) > 12;
+    // How each pair of layers labels its edges (see FULL_EDGES).
+    const pairMode = [null, ...edgesPerLayer.map((count, i) => {
+      if (count <= FULL_EDGES && Math.min(sizes[i], 16) <= 3 && Math.min(sizes[i + 1], 16) <= 3) return 'full';
+      return count <= COMPACT_EDGES && Math.max(sizes[i], sizes[i + 1]) <= 5 ? 'compact' : 'dense';
+    })];
+    const denseEdges = pairMode.some((m) => m && m !== 'full');
     const maxEdgeWidth = Math.max(1.5, Math.min(7, 7 * Math.sqrt(12 / Math.max(...edgesPerLayer))));
     svg.classList.toggle('dense-net', denseEdges);
     const denseUnits = maxShown > 5 || layout.rowGap < 2 * r + 3 * lineH + 24;
-
-    // Label spots: away from units, their value boxes, the loss box and each other.
     const edgeFont = 13;
-    const probe = el('text', { class: 'edge-text', 'font-size': edgeFont }, '= −0.0000 − 0.5·(−0.00000)');
-    svg.append(probe);
-    const probeWidth = probe.getBBox().width || edgeFont * 0.66 * 23;
-    probe.remove();
-    const labelSize = { w: probeWidth + 12, h: edgeFont * 2.5 + 8 };
+
+    // What no label may cover: units, bias nodes, "… more" markers, the loss
+    // box, and every edge's midpoint (its click spot; an edge's own label may).
     const obstacles = [];
     for (const layer of layout.layers) {
-      for (const u of layer.units) {
-        obstacles.push({ x: u.x - r - 2, y: u.y - r - 2, w: 2 * r + 4, h: 2 * r + 4 });
-        if (!denseUnits) {
-          const rows = layer.layer === 0 ? 1 : 4;
-          const half = layer.layer === 0 ? 40 : 82;
-          obstacles.push({ x: u.x - half, y: u.y + r, w: 2 * half, h: rows * lineH + 8 });
-        }
+      for (const u of layer.units) obstacles.push({ x: u.x - r - 1, y: u.y - r - 1, w: 2 * r + 2, h: 2 * r + 2 });
+      if (layer.bias) {
+        const br = Math.max(9, r * 0.55) + 1;
+        obstacles.push({ x: layer.bias.x - br, y: layer.bias.y - br, w: 2 * br, h: 2 * br });
       }
-      if (layer.bias) obstacles.push({ x: layer.bias.x - 12, y: layer.bias.y - 12, w: 24, h: 24 });
+      if (layer.more) obstacles.push({ x: layer.more.x - 40, y: layer.more.y - 9, w: 80, h: 18 });
     }
-    const spots = denseEdges ? new Map() : placeLabels(layout.edges, labelSize, obstacles, box);
+    for (const e of layout.edges) {
+      const m = midpoint(e);
+      obstacles.push({ x: m.x - 2, y: m.y - 2, w: 4, h: 4, owner: `${e.layer}-${e.from}-${e.to}`, midpoint: true });
+    }
 
-    // Dense nets show an edge's label (and a unit's values box) only while it is
-    // hovered or selected: those nodes are made when first needed, not for
-    // every edge up front (6 × 16 units would be 20 000 hidden nodes).
     const makeLabel = (ref) => {
-      const { label, p } = ref;
-      const line1 = el('text', { class: 'edge-text', x: p.x, y: p.y - 2 });
-      const reset = appendLabel(line1, label, edgeFont);
+      const line1 = el('text', { class: 'edge-text', x: 0, y: -2 });
+      const reset = appendLabel(line1, ref.label, edgeFont);
       const eq = el('tspan', { dy: reset.toFixed(2), class: 'op' }, ' = ');
       const wSpan = valueSpan('w');
       const arrow = el('tspan', { class: 'op arrow' }, ' → ');
       const afterSpan = valueSpan('w_after');
       line1.append(eq, wSpan, arrow, afterSpan);
-      const line2 = el('text', { class: 'edge-text line2', x: p.x, y: p.y + 1.2 * edgeFont });
+      const line2 = el('text', { class: 'edge-text line2', x: 0, y: 1.2 * edgeFont });
       const gradSpan = valueSpan('dL_dW');
       line2.append(el('tspan', { class: 'op' }, '∂L/∂w = '), gradSpan);
-      const line3 = el('text', { class: 'edge-text line3', x: p.x, y: p.y + 1.2 * edgeFont });
+      const line3 = el('text', { class: 'edge-text line3', x: 0, y: 1.2 * edgeFont });
       const arithmetic = el('tspan', { 'data-role': 'arithmetic' });
       line3.append(arithmetic);
       const bg = el('rect', { class: 'edge-label-bg', rx: 4 });
       const labelGroup = el('g', {
-        class: `edge-label${ref.dense ? ' dense' : ''}`,
-        'data-testid': `edge-${ref.id}-label`,
+        class: 'edge-label label', 'data-testid': `edge-${ref.id}-label`, display: 'none',
       }, bg, line1, line2, line3);
       gEdgeLabels.append(labelGroup);
       labelGroup.addEventListener('click', ref.onClick);
-      labelGroup.addEventListener('pointerenter', ref.hotHandler(true));
-      labelGroup.addEventListener('pointerleave', ref.hotHandler(false));
       Object.assign(ref, { labelGroup, bg, wSpan, arrow, afterSpan, line2, gradSpan, line3, arithmetic, eq, texts: [line1, line2, line3], labelClass: {} });
-      if (ref.hot) labelGroup.classList.add('hot');
+      ref.painted = null; // its texts are filled in by the next paintEdge
       applyLabelClasses(ref);
     };
 
+    // A one-line label: "prefix value" on a white box, centred on (0, 0).
+    const makeCompact = (parent, testid, onClick) => {
+      const bg = el('rect', { class: 'compact-bg', rx: 3 });
+      const prefix = el('tspan', { class: 'op' });
+      const value = el('tspan', { 'data-role': 'value' });
+      const text = el('text', { class: 'compact-text', x: 0, y: 0 }, prefix, value);
+      const g = el('g', { class: 'compact-label label', 'data-testid': testid, display: 'none' }, bg, text);
+      parent.append(g);
+      g.addEventListener('click', onClick);
+      return { g, bg, prefix, value, text: '', ext: null, classes: {} };
+    };
+
     const edges = new Map();
+    const focusable = sizes.reduce((a, v) => a + Math.min(v, 16), 0) + layout.edges.length <= MAX_TAB_STOPS;
     for (const e of layout.edges) {
       const id = `${e.layer}-${e.from}-${e.to}`;
       const label = weightLabel(sizes, e.layer, e.from, e.to);
@@ -219,9 +332,12 @@ export function mountNetwork(container) {
       const line = el('line', { class: 'edge-line', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
       const hit = el('line', { class: 'edge-hit', x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 });
       const title = el('title');
+      const from = e.from === 0 ? 'the bias' : labelText(unitLabel(sizes, e.layer - 1, e.from));
       const group = el('g', {
         class: `edge${e.from === 0 ? ' bias-edge' : ''}`, 'data-testid': `edge-${id}`,
         'data-layer': e.layer, 'data-from': e.from, 'data-to': e.to, 'data-label': labelUnicode(label),
+        tabindex: focusable ? '0' : '-1', role: 'button',
+        'aria-label': `weight ${labelText(label)}, from ${from} to ${labelText(unitLabel(sizes, e.layer, e.to))}`,
       }, title, halo, line, hit);
       gEdges.append(group);
       // The reused δ flowing down this edge: in a group of its own above all
@@ -229,36 +345,24 @@ export function mountNetwork(container) {
       const flow = el('line', { class: 'edge-flow', x1: e.x2, y1: e.y2, x2: e.x1, y2: e.y1 });
       gFlows.append(flow);
       const ref = {
-        e, id, group, line, halo, title, flow, label, dense: denseEdges, p: spots.get(e) ?? pointOnEdge(e, 0.5),
-        labelGroup: null, texts: null, attrs: {}, groupClass: {}, labelClass: {}, flowClass: {},
+        e, id, group, line, halo, title, flow, label, mode: pairMode[e.layer],
+        labelGroup: null, texts: null, compact: null, attrs: {}, groupClass: {}, labelClass: {}, flowClass: {},
         flags: { selected: false, 'on-path': false, fresh: false },
         width: null, hot: false, ctx: null, painted: null,
       };
-      ref.onClick = (ev) => { ev.stopPropagation(); select({ kind: 'weight', layer: e.layer, from: e.from, to: e.to }); };
-      const hot = (on) => () => {
-        ref.hot = on;
-        if (on && !ref.labelGroup) makeLabel(ref);
-        ref.labelGroup.classList.toggle('hot', on);
-        group.classList.toggle('hot', on);
-        if (on && ref.dense) {
-          paintEdge(ref); // hidden labels are filled in when they are shown
-          fitBox(ref.bg, ref.texts, 5);
-        }
-      };
-      ref.hotHandler = hot;
+      ref.select = () => select({ kind: 'weight', layer: e.layer, from: e.from, to: e.to });
+      ref.onClick = (ev) => { ev.stopPropagation(); ref.select(); };
       ref.makeLabel = () => makeLabel(ref);
-      group.addEventListener('click', ref.onClick);
-      group.addEventListener('pointerenter', hot(true));
-      group.addEventListener('pointerleave', hot(false));
+      ref.makeCompact = () => { ref.compact = makeCompact(gEdgeLabels, `edge-${id}-compact`, ref.onClick); };
       edges.set(id, ref);
-      if (!denseEdges) makeLabel(ref);
     }
 
     const makeVals = (ref) => {
       const { u, label } = ref;
-      // Values box below the unit: one text line per quantity.
-      const x0 = u.x;
-      let y = u.y + r + 4 + font;
+      // Values box (placed by update(): below the unit where there is room):
+      // one text line per quantity, drawn around (0, 0).
+      const x0 = 0;
+      let y = font;
       const lines = {};
       const mk = (role, name, labelFor) => {
         const t = el('text', { class: `val-line val-${role}`, x: x0, y });
@@ -275,7 +379,7 @@ export function mountNetwork(container) {
         lines[role] = { text: t, span };
         return t;
       };
-      const vals = el('g', { class: `unit-vals${ref.dense ? ' dense' : ''}`, 'data-testid': `unit-${ref.id}-values` });
+      const vals = el('g', { class: 'unit-vals label', 'data-testid': `unit-${ref.id}-values`, display: 'none' });
       const bg = el('rect', { class: 'val-bg', rx: 5 });
       vals.append(bg);
       if (u.layer === 0) {
@@ -301,7 +405,6 @@ export function mountNetwork(container) {
         roles: Object.keys(lines),
         bgTexts: Object.values(lines).map((x) => x.text).filter((t) => !t.classList.contains('val-delta')),
       });
-      if (ref.hot) vals.classList.add('hot');
       applyValsClasses(ref);
     };
 
@@ -328,32 +431,25 @@ export function mountNetwork(container) {
         appendLabel(text, label, nameSize);
         if (r < 13) text.setAttribute('display', 'none');
         const kind = u.layer === 0 ? 'input' : u.layer === n ? 'output' : 'hidden';
-        const group = el('g', { class: `unit ${kind}`, 'data-testid': `unit-${id}`, 'data-label': labelUnicode(label) },
+        const group = el('g', {
+          class: `unit ${kind}`, 'data-testid': `unit-${id}`, 'data-label': labelUnicode(label),
+          tabindex: '0', role: 'button', 'aria-label': `${kind} unit ${labelText(label)} (${layerName(sizes, u.layer)} layer)`,
+        },
           el('title', {}, `${labelUnicode(label)} (${kind})`), circle, text);
         gUnits.append(group);
         const ref = {
-          u, id, group, vals: null, label, top: u.y + r + 4, dense: denseUnits,
+          u, id, group, vals: null, compact: null, label, dense: denseUnits,
           attrs: {}, groupClass: {}, valsClass: {}, flags: { reused: false, fresh: false, selected: false, 'on-path': false },
           hot: false, v: null, painted: null,
         };
-        ref.onClick = (ev) => { ev.stopPropagation(); select({ kind: 'unit', layer: u.layer, unit: u.unit }); };
-        const hot = (on) => () => {
-          ref.hot = on;
-          if (on && !ref.vals) makeVals(ref);
-          ref.vals.classList.toggle('hot', on);
-          group.classList.toggle('hot', on);
-          if (on && denseUnits) {
-            paintUnit(ref); // hidden values are filled in when they are shown
-            fitBox(ref.bg, ref.bgTexts, 5);
-            if (ref.lines.delta) fitBox(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
-          }
-        };
+        ref.select = () => select({ kind: 'unit', layer: u.layer, unit: u.unit });
+        ref.onClick = (ev) => { ev.stopPropagation(); ref.select(); };
         ref.makeVals = () => makeVals(ref);
+        ref.makeCompact = () => { ref.compact = makeCompact(gVals, `unit-${id}-compact`, ref.onClick); };
         group.addEventListener('click', ref.onClick);
-        group.addEventListener('pointerenter', hot(true));
-        group.addEventListener('pointerleave', hot(false));
+        group.addEventListener('pointerenter', () => setHot(ref, true));
+        group.addEventListener('pointerleave', () => setHot(ref, false));
         units.set(id, ref);
-        if (!denseUnits) makeVals(ref);
       }
     }
 
@@ -368,7 +464,7 @@ export function mountNetwork(container) {
     const lossBg = el('rect', { class: 'loss-bg', x: lx, y: ly - 1.5 * font, rx: 6, height: 3.3 * font });
     const loss = el('g', { class: 'loss', 'data-testid': 'loss' }, lossBg, lossText, targetText);
     gTop.append(loss);
-    svg.addEventListener('click', () => select(null));
+    obstacles.push({ x: lx - 2, y: ly - 1.5 * font - 2, w: box.width - lx + 2, h: 3.3 * font + 4 });
     const lossSpan = lossText.querySelector('[data-role=loss]');
     const targetSpan = targetText.querySelector('[data-role=target]');
 
@@ -398,7 +494,17 @@ export function mountNetwork(container) {
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
+      obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
+      order: focusOrder(layout, edges, units), headers: new Map(),
+      makeCompact: (testid, onClick) => makeCompact(gVals, testid, onClick),
     };
+    // the compact labels' two fonts, for measuring them without a layout
+    const probe = makeCompact(gVals, null, () => {});
+    probe.prefix.textContent = 'z = ';
+    probe.value.textContent = '0.5';
+    probe.g.removeAttribute('display');
+    built.compactFonts = [fontOf(probe.prefix), fontOf(probe.value)];
+    probe.g.remove();
   }
 
   // Width of a text in a CSS font, from a canvas (no layout); cached.
@@ -491,7 +597,9 @@ export function mountNetwork(container) {
     return key;
   }
 
+  const boxOf = new WeakMap(); // rect → the box it was sized to (its label's extent)
   function applyFit(rect, box, pad) {
+    boxOf.set(rect, box && { x0: box.x0 - pad, y0: box.y0 - pad / 2, x1: box.x1 + pad, y1: box.y1 + pad / 2 });
     if (!box) {
       rect.setAttribute('display', 'none');
       return;
@@ -503,12 +611,6 @@ export function mountNetwork(container) {
     rect.setAttribute('height', (box.y1 - box.y0 + pad).toFixed(1));
   }
 
-  function fitBox(rect, texts, pad = 4) {
-    const shape = shapeOf(texts);
-    if (fitted.get(rect) === shape) return;
-    fitted.set(rect, shape);
-    applyFit(rect, measure(texts), pad);
-  }
 
   let pendingFits = [];
   function queueFit(rect, texts, pad = 4) {
@@ -672,13 +774,6 @@ export function mountNetwork(container) {
       ref.flags.fresh = freshEdges && (current.kind === 'update' || current.layer === e.layer);
       applyLabelClasses(ref);
       ref.ctx = ctx;
-      if (!ref.dense || isSel || ref.hot) {
-        if (!ref.labelGroup) ref.makeLabel();
-        paintEdge(ref);
-        queueFit(ref.bg, ref.texts, 5);
-      } else if (ref.painted) {
-        unpaintEdge(ref);
-      }
     }
     setClass(built.svgClass, svg, 'has-selection', !!path);
 
@@ -690,7 +785,7 @@ export function mountNetwork(container) {
         const x = data ? (data.x ?? fwd.x)[u.unit - 1] : null;
         const a = valueText(x, !!data);
         setAttr(ref.attrs, ref.group, 'data-a', a);
-        v = { text: { a }, visible: { a: !!data } };
+        v = { text: { a }, raw: { a: x }, visible: { a: !!data } };
       } else {
         const fl = fwd?.layers?.[l - 1];
         const fv = seen.forward.has(l) && !!fl;
@@ -706,7 +801,7 @@ export function mountNetwork(container) {
         setAttr(ref.attrs, ref.group, 'data-a', text.a);
         setAttr(ref.attrs, ref.group, 'data-dlda', text.dlda);
         setAttr(ref.attrs, ref.group, 'data-delta', text.delta);
-        v = { text, visible: { s: fv, a: fv, dlda: bv, delta: bv } };
+        v = { text, raw: { a: fl?.a[u.unit - 1], delta: g?.dL_ds[u.unit - 1] }, visible: { s: fv, a: fv, dlda: bv, delta: bv } };
         const fresh = !!current && current.layer === l && (current.kind === 'forward' || current.kind === 'backward');
         ref.flags.reused = seen.reuse === l;
         ref.flags.fresh = fresh;
@@ -719,12 +814,6 @@ export function mountNetwork(container) {
       ref.flags['on-path'] = onPath;
       setClass(ref.groupClass, ref.group, 'selected', isSel);
       setClass(ref.groupClass, ref.group, 'on-path', onPath);
-      if (!ref.dense || isSel || ref.hot) {
-        if (!ref.vals) ref.makeVals();
-        paintUnit(ref);
-        if (ref.lines.delta && v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
-        queueFit(ref.bg, ref.bgTexts, 5);
-      }
       applyValsClasses(ref);
     }
 
@@ -746,10 +835,295 @@ export function mountNetwork(container) {
         applyFit(built.lossBg, lossBox(), 8);
       }
     }
-    flushFits();
+    placeAll(state, seen, current, kind);
+  }
+
+  // ------------------------------------------------------------ labels
+  //
+  // Which labels are drawn, their text, and where (layout.js placeBoxes):
+  // every label is a box that may cover edges but no unit, no other label
+  // and no other edge's midpoint (the click spot); a label with no free spot
+  // is left out rather than drawn over something. Priority: the selected
+  // and the hovered/focused item, then the current phase's layer, then the
+  // rest. Positions are worked out again only when the set of labels or
+  // their sizes change (not on every training frame).
+
+  // 'full' | 'compact' | null for an edge's label.
+  function edgeWant(ref, selection) {
+    const { e } = ref;
+    if (ref.flags.selected || ref.hot) return 'full';
+    if (ref.mode === 'full') return 'full';
+    if (ref.mode === 'compact') return 'compact';
+    if (selection?.kind === 'unit' && ((e.layer === selection.layer && e.to === selection.unit)
+        || (e.layer === selection.layer + 1 && e.from === selection.unit))) return 'compact';
+    return null;
+  }
+
+  // Units: the full box (s, z, ∂L/∂z, δ) on small nets, and on the others
+  // for the current phase's layer (where they are at most 5 a layer) and the
+  // selected / hovered / focused unit; a one-line label otherwise.
+  function unitWant(ref, hasValues, active) {
+    if (ref.flags.selected || ref.hot) return 'full';
+    if (!ref.dense && (!built.dense || ref.u.layer === active)) return 'full';
+    return hasValues ? 'compact' : null;
+  }
+
+  function compactEdgeText(ref) {
+    const v = edgeValues(ref);
+    if (v.updateVisible && v.after !== null && v.after !== undefined) return ['new w = ', formatNumber(v.after)];
+    if (v.gradVisible && v.grad !== null && v.grad !== undefined) return ['∂L/∂w = ', formatNumber(v.grad)];
+    return v.before === null || v.before === undefined ? null : ['w = ', formatNumber(v.before)];
+  }
+
+  function compactUnitText(ref, active) {
+    const { u } = ref;
+    const v = ref.v;
+    if (!v) return null;
+    // small layers: 4 significant digits; layers of more than 5 units: 3 for
+    // the current phase's layer, 2 for the others (the selected unit's box
+    // has all 4)
+    const digits = !ref.dense ? undefined : active ? 3 : 2;
+    const again = (role) => formatNumber(v.raw[role], digits);
+    const name = u.layer === 0 ? 'x' : u.layer === built.n ? 'y' : 'z';
+    if (u.layer === 0) return v.visible.a ? [`${name} = `, v.text.a] : null;
+    if (v.visible.delta) return ['δ = ', again('delta')];
+    if (v.visible.a) return [`${name} = `, again('a')];
+    return null;
+  }
+
+  function paintCompact(c, parts) {
+    const text = parts.join('');
+    if (c.text === text) return;
+    c.text = text;
+    c.prefix.textContent = parts[0];
+    c.value.textContent = parts[1];
+    const [f0, f1] = built.compactFonts;
+    const w = textWidth(f0, parts[0]) + textWidth(f1, parts[1]) + 6;
+    const h = COMPACT_FONT * 1.3 + 4;
+    c.bg.setAttribute('x', (-w / 2).toFixed(1));
+    c.bg.setAttribute('y', (-h / 2).toFixed(1));
+    c.bg.setAttribute('width', w.toFixed(1));
+    c.bg.setAttribute('height', h.toFixed(1));
+    c.ext = { x0: -w / 2, y0: -h / 2, x1: w / 2, y1: h / 2 };
+  }
+
+  function union(a, b) {
+    if (!a) return b;
+    if (!b) return a;
+    return { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) };
+  }
+
+  function placeAll(state, seen, current) {
+    const selection = state.selection;
+    const active = !current ? null : current.kind === 'loss' ? built.n : current.kind === 'update' ? null : current.layer;
+    const want = []; // [{ref, kind: 'edge'|'unit', how: 'full'|'compact', node, priority}]
+    for (const ref of built.edges.values()) {
+      const how = edgeWant(ref, selection);
+      if (!how) {
+        if (ref.painted) unpaintEdge(ref);
+        continue;
+      }
+      paintEdge(ref);
+      // a one-line label: the label itself, or the fallback of a full one
+      // (where the full label finds no free spot)
+      const parts = compactEdgeText(ref);
+      if (parts) {
+        if (!ref.compact) ref.makeCompact();
+        paintCompact(ref.compact, parts);
+      }
+      if (how === 'full') {
+        if (!ref.labelGroup) ref.makeLabel();
+        paintEdge(ref);
+        queueFit(ref.bg, ref.texts, 5);
+      } else if (!parts) continue;
+      if (ref.compact) setClass(ref.compact.classes, ref.compact.g, 'pass-through', how === 'compact' && ref.mode === 'dense');
+      const layerActive = current && (current.kind === 'update' || (current.kind === 'backward' && current.layer === ref.e.layer));
+      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? 4 : 6;
+      want.push({ ref, kind: 'edge', how, priority });
+    }
+    const headers = new Map(); // layer → "z = " / "δ = " of its one-line labels
+    for (const ref of built.units.values()) {
+      // one line: the label of a dense layer's unit, or the fallback of a full box
+      let parts = compactUnitText(ref, !ref.dense || ref.u.layer === active || ref.u.layer === 0);
+      const how = unitWant(ref, !!parts, active);
+      if (!how) continue;
+      if (parts && ref.dense && how === 'compact' && ref.u.layer > 0) {
+        // dense layers: the number only, its name once in the layer's header
+        headers.set(ref.u.layer, parts[0]);
+        parts = ['', parts[1]];
+      }
+      if (parts) {
+        if (!ref.compact) ref.makeCompact();
+        paintCompact(ref.compact, parts);
+        setClass(ref.compact.classes, ref.compact.g, 'pass-through', ref.dense && how === 'compact');
+      }
+      if (how === 'full') {
+        if (!ref.vals) ref.makeVals();
+        paintUnit(ref);
+        const anyVisible = ref.roles.some((role) => ref.v?.visible[role]);
+        if (!anyVisible) continue;
+        if (ref.lines.delta && ref.v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
+        queueFit(ref.bg, ref.bgTexts, 5);
+      }
+      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : ref.u.layer === active ? 3 : 5;
+      want.push({ ref, kind: 'unit', how, priority });
+    }
+    for (const [l, prefix] of headers) {
+      let h = built.headers.get(l);
+      if (!h) {
+        h = { id: `layer-${l}`, kind: 'header', u: null, layer: l, compact: null, flags: {} };
+        h.compact = built.makeCompact(`layer-${l}-header`, () => {});
+        built.headers.set(l, h);
+      }
+      const unitsOf = built.layout.layers[l].units;
+      const name = prefix.startsWith('δ') ? 'δ' : labelUnicode({ ...unitLabel(built.sizes, l, 1), sub: '' });
+      paintCompact(h.compact, [`${name} `, '=']);
+      want.push({ ref: h, kind: 'header', how: 'compact', priority: l === active ? 3 : 5, last: unitsOf[unitsOf.length - 1], first: unitsOf[0] });
+    }
+    flushFits(); // sizes the full labels' boxes (one layout for all of them)
+
+    // extents in each label's own coordinates
+    for (const w of want) {
+      const { ref } = w;
+      if (w.how === 'compact') w.ext = ref.compact.ext;
+      else if (w.kind === 'header') w.ext = ref.compact.ext;
+      else if (w.kind === 'edge') w.ext = boxOf.get(ref.bg);
+      else {
+        w.ext = boxOf.get(ref.bg);
+        if (ref.lines.delta && ref.v.visible.delta) w.ext = union(w.ext, boxOf.get(ref.lines.delta.cacheBox));
+      }
+      w.node = w.how === 'compact' ? ref.compact.g : w.kind === 'edge' ? ref.labelGroup : ref.vals;
+      if (w.kind === 'header') continue;
+    }
+    const placeable = want.filter((w) => w.ext);
+    placeable.sort((a, b) => a.priority - b.priority);
+    const dims = (e) => (e ? `${Math.round(e.x1 - e.x0)}x${Math.round(e.y1 - e.y0)}` : '');
+    const key = placeable.map((w) => `${w.ref.id}${w.kind[0]}${w.how[0]}${dims(w.ext)}/${dims(w.ref.compact?.ext)}`).join('|');
+    const shownNodes = new Set(placeable.flatMap((w) => (w.how === 'full' && w.ref.compact
+      ? [w.node, w.ref.compact.g] : [w.node])));
+    if (key !== built.placementKey) {
+      built.placementKey = key;
+      const r = built.layout.radius;
+      const items = placeable.map((w) => {
+        const size = { w: w.ext.x1 - w.ext.x0, h: w.ext.y1 - w.ext.y0 };
+        let candidates;
+        if (w.kind === 'edge') candidates = edgeCandidates(w.ref.e, size);
+        else if (w.kind === 'header') {
+          // above the layer's first unit (beside its bias node), else below the last
+          candidates = [{ x: w.first.x, y: w.first.y - r - 4 - size.h / 2 }, { x: w.last.x, y: w.last.y + r + 4 + size.h / 2 },
+            { x: w.first.x + size.w / 2 + 14, y: w.first.y - r - 4 - size.h / 2 }, { x: w.first.x - size.w / 2 - 14, y: w.first.y - r - 4 - size.h / 2 }];
+        } else {
+          candidates = unitCandidates(w.ref.u, r, size);
+          // one-line labels sit beside their unit first (rows are close)
+          if (w.how === 'compact') candidates = [candidates[1], candidates[2], ...candidates.slice(3), candidates[0]];
+        }
+        if (w.priority <= 1 && w.how === 'full') {
+          const anchor = w.kind === 'edge' ? midpoint(w.ref.e) : w.ref.u;
+          candidates = [...candidates, ...anywhereCandidates(anchor, size, built.box)];
+        }
+        const item = { id: w.node, owner: w.kind === 'edge' ? w.ref.id : undefined, ...size, candidates, want: w };
+        // a dense layer's one-line unit labels let clicks through (CSS
+        // .pass-through) to the edges under them, so they may cover midpoints
+        if (w.kind === 'unit' && w.how === 'compact' && w.ref.dense) item.passThrough = true;
+        // so do the numbers on a dense pair's edges of the selected unit
+        if (w.kind === 'edge' && w.how === 'compact' && w.ref.mode === 'dense') {
+          item.passThrough = true;
+          item.candidates = [...item.candidates, ...anywhereCandidates(midpoint(w.ref.e), size, built.box, 12, 320)];
+        }
+        const c = w.ref.compact;
+        if (w.kind === 'edge' && w.how === 'full' && c?.ext && c.text) {
+          const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
+          item.fallback = {
+            id: c.g, owner: w.ref.id, ...small, want: { ext: c.ext },
+            candidates: [...edgeCandidates(w.ref.e, small), ...leaderCandidates(w.ref.e, small)],
+          };
+        } else if (w.kind === 'unit' && w.how === 'full' && c?.ext && c.text) {
+          const small = { w: c.ext.x1 - c.ext.x0, h: c.ext.y1 - c.ext.y0 };
+          const near = unitCandidates(w.ref.u, r, small);
+          item.fallback = {
+            id: c.g, ...small, want: { ext: c.ext }, candidates: [near[1], near[2], ...near.slice(3), near[0]],
+          };
+        } else if (w.how === 'compact' && w.kind === 'edge') {
+          // the current phase's one-line edge labels (small nets only) may go
+          // anywhere near their edge, with a leader line, as a last resort
+          item.candidates = [...candidates, ...leaderCandidates(w.ref.e, size),
+            ...(w.priority <= 4 && w.ref.mode === 'compact' ? anywhereCandidates(midpoint(w.ref.e), size, built.box, 12, 160) : [])];
+        }
+        return item;
+      });
+      // Greedy, then up to two repair rounds: the current phase's labels left
+      // out go first (the others give way to them), keeping the better round.
+      const missing = (result) => items.filter((it) => it.want.priority <= 4
+        && !result.has(it.id) && !(it.fallback && result.has(it.fallback.id)));
+      let placed = placeBoxes(items, built.obstacles, built.box, 2);
+      let left = missing(placed);
+      for (let round = 0; round < 2 && left.length && items.length <= 400; round += 1) {
+        const first = new Set(left);
+        const again = placeBoxes([...left, ...items.filter((it) => !first.has(it))], built.obstacles, built.box, 2);
+        const leftAgain = missing(again);
+        if (leftAgain.length >= left.length) break;
+        placed = again;
+        left = leftAgain;
+      }
+      built.positions = new Map();
+      for (const leader of built.leaders) show(leader, false);
+      const leadersOn = new Set();
+      built.leaders = leadersOn;
+      for (const item of items) {
+        for (const it of item.fallback ? [item, item.fallback] : [item]) {
+          const spot = placed.get(it.id);
+          if (!spot) continue;
+          const { ext } = it.want;
+          const tx = spot.x - ext.x0;
+          const ty = spot.y - ext.y0;
+          built.positions.set(it.id, `translate(${tx.toFixed(1)} ${ty.toFixed(1)})`);
+          if (spot.anchor) {
+            // a label set off its edge or unit is joined to it by a leader line
+            let leader = built.leaderOf.get(it.id);
+            if (!leader) {
+              leader = el('line', { class: 'leader' });
+              built.gLeaders.append(leader);
+              built.leaderOf.set(it.id, leader);
+            }
+            const cx = spot.x + spot.w / 2;
+            const cy = spot.y + spot.h / 2;
+            leader.setAttribute('x1', cx.toFixed(1));
+            leader.setAttribute('y1', cy.toFixed(1));
+            leader.setAttribute('x2', spot.anchor.x.toFixed(1));
+            leader.setAttribute('y2', spot.anchor.y.toFixed(1));
+            show(leader, true);
+            leadersOn.add(leader);
+          }
+        }
+      }
+    }
+    // show the placed ones, hide every other label made so far
+    for (const node of built.labelNodes) {
+      if (!shownNodes.has(node) || !built.positions.has(node)) show(node, false);
+    }
+    for (const node of shownNodes) {
+      const t = built.positions.get(node);
+      if (!t) continue;
+      if (node.getAttribute('transform') !== t) node.setAttribute('transform', t);
+      show(node, true);
+      built.labelNodes.add(node);
+    }
   }
 
   return { render };
+}
+
+// Keyboard order: the input units, then layer by layer each unit after its
+// incoming edges (bias first).
+function focusOrder(layout, edges, units) {
+  const order = [];
+  for (const layer of layout.layers) {
+    for (const u of layer.units) {
+      for (const e of layout.edges) if (e.layer === layer.layer && e.to === u.unit) order.push(edges.get(`${e.layer}-${e.from}-${e.to}`));
+      order.push(units.get(`${u.layer}-${u.unit}`));
+    }
+  }
+  return order;
 }
 
 function isSelUnit(selection, u) {
