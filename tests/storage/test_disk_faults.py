@@ -67,7 +67,7 @@ def test_a_full_disk_gives_503s_loses_nothing_and_recovers(make_server, tmpfs):
                 results.append(c.post(f"/api/sessions/{sid}/step", json={}).status_code)
     threads = [threading.Thread(target=burst) for _ in range(4)]
     for t in threads:
-        t.start(timeout=90)
+        t.start()
     for t in threads:
         t.join()
     assert set(results) <= {200, 503} and 404 not in results, results
@@ -184,8 +184,8 @@ def test_a_damaged_row_is_quarantined_logged_and_reported(tmp_path, caplog):
         health = http.get("/api/health").json()
         assert health["storage"]["quarantined"] == 1 and health["sessions"] == 1, health
         assert http.get(f"/api/sessions/{good}").status_code == 200
-        r = http.get(f"/api/sessions/{bad}")
-        assert r.status_code == 404 and "quarantine" not in r.text or True
+        r = http.get(f"/api/sessions/{bad}")       # set aside at start: no longer a session
+        assert r.status_code == 404, r.text
         assert http.post(f"/api/sessions/{good}/step", json={}).status_code == 200
     assert any(bad in rec.getMessage() and "quarantine" in rec.getMessage()
                for rec in caplog.records), caplog.text
@@ -265,7 +265,7 @@ def test_calls_queued_behind_a_failed_save_get_the_saved_version_not_404(tmp_pat
             outcomes.append(session.step)
     threads = [threading.Thread(target=first)] + [threading.Thread(target=queued) for _ in range(3)]
     for t in threads:
-        t.start(timeout=90)
+        t.start()
     inside.wait(10)
     backend.save = real_save
     release.set()

@@ -245,7 +245,8 @@ class SqliteSessions:
     # ----- opening ------------------------------------------------------
     def _hold_directory(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, on_acquired=_write_pid)
+        lock = filelock.FileLock(lock_path, timeout=0, mode=0o600, thread_local=False,
+                                 on_acquired=_write_pid)   # released by close(), any thread
         try:
             lock.acquire()
         except filelock.Timeout:
