@@ -6,7 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,3 +59,28 @@ def refused_start(*args: str, env: dict[str, str] | None = None,
     return subprocess.run(server_command(free_port(), *args), capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})},
                           stdin=subprocess.DEVNULL)
+
+
+# a fixture (no conftest.py here: a second module named conftest would shadow
+# tests/reliability/conftest.py for `from conftest import ...`); import it by name
+@pytest.fixture
+def tmpfs(tmp_path):
+    """factory(size) -> a fresh tmpfs mount of that size (e.g. "4m"); unmounted at the end.
+    Skips (with the reason) unless running as root with mount permitted."""
+    mounts: list[Path] = []
+
+    def factory(size: str) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to mount a small tmpfs (a disk that fills up or turns "
+                        f"read-only); running as uid {os.geteuid()}")
+        where = tmp_path / f"mnt-{uuid.uuid4().hex[:8]}"
+        where.mkdir()
+        done = run("mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where))
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounts.append(where)
+        return where
+
+    yield factory
+    for where in mounts:
+        run("umount", "-l", str(where))

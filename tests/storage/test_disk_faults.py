@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from storage_helpers import fill, refused_start, remount
+from storage_helpers import fill, refused_start, remount, tmpfs  # noqa: F401 (fixture)
 
 from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
