@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("backprop_explorer").setLevel(args.log_level.upper())
 
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                access_log=False)
+                access_log=False, **app.state.server_options)
 
 
 if __name__ == "__main__":

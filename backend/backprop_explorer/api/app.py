@@ -4,17 +4,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
 
 from .. import __version__
 from .. import engine
-from ..sessions import NotFound, SessionStore
+from ..sessions import NotFound, SessionStore, StorageError, StoreUnusable
 from ..sessions.sqlite import SqliteSessions
 from ..sessions.presets import LECTURE, resolve_network_spec
 from .config import Settings
@@ -22,7 +24,8 @@ from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
 from ..exercises import ExerciseStore
 from ..live import EventHub
-from .routes import events, exercises, meta, sessions, traces, training
+from .protocol import server_options
+from .routes import events, exercises, health, meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
 
@@ -32,29 +35,65 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 def build_store(settings: Settings) -> SessionStore:
-    backend = None if settings.memory else SqliteSessions(settings.database_path)
+    """The session store the settings ask for. A data directory that cannot be used (held
+    by another server, damaged, unreadable) ends the process: one line, exit code 2."""
+    try:
+        backend = None if settings.memory else SqliteSessions(settings.database_path)
+    except StoreUnusable as exc:
+        print(f"backprop-explorer: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     return SessionStore(max_sessions=settings.max_sessions, ttl_seconds=settings.session_ttl,
-                        evict_idle_seconds=settings.evict_idle, backend=backend)
+                        evict_idle_seconds=settings.evict_idle, backend=backend,
+                        max_session_bytes=settings.max_session_bytes)
 
 
-def ensure_demo_session(store: SessionStore) -> str:
-    """The lecture's 2-2-1 demo session: the same one across restarts while it lives."""
-    demo_id = store.get_setting("demo_session_id")
-    if demo_id:
-        try:
-            store.get(demo_id)
-            return demo_id
-        except NotFound:
-            pass
-    demo_id = store.create(resolve_network_spec({"preset": "lecture"})).id
-    store.set_setting("demo_session_id", demo_id)
-    return demo_id
+def ensure_demo_session(store: SessionStore) -> str | None:
+    """The lecture's 2-2-1 demo session: the same one across restarts while it lives.
+    None (logged) when the store cannot take it now (read-only or full disk)."""
+    try:
+        demo_id = store.get_setting("demo_session_id")
+        if demo_id:
+            try:
+                store.get(demo_id)
+                return demo_id
+            except NotFound:
+                pass
+        demo_id = store.create(resolve_network_spec({"preset": "lecture"})).id
+        store.set_setting("demo_session_id", demo_id)
+        return demo_id
+    except StorageError as exc:
+        log.warning("no demo session: %s", exc)
+        return None
 
 
 async def _expire_periodically(store: SessionStore, every: float = 60.0) -> None:
     while True:
-        await asyncio.to_thread(store.expire)
+        try:
+            await asyncio.to_thread(store.expire)
+        except StorageError as exc:      # e.g. a full disk: the next round tries again
+            log.warning("expiry: %s", exc)
         await asyncio.sleep(every)
+
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
+def _api_fallback(app: FastAPI):
+    """An /api/ path no route takes: 405 with the Allow header of the routes on that path
+    (not the static mount's "GET, HEAD"), or 404."""
+    async def fallback(request: Request) -> JSONResponse:
+        path = request.scope["path"]
+        routes = [r for r in app.router.routes if getattr(r, "endpoint", None) is not fallback
+                  and not isinstance(r, Mount)]
+        allowed = sorted(m for m in ALL_METHODS
+                         if any(r.matches({**request.scope, "method": m})[0] == Match.FULL
+                                for r in routes))
+        if allowed:
+            return JSONResponse(status_code=405, headers={"Allow": ", ".join(allowed)},
+                                content={"detail": f"method {request.method} is not allowed "
+                                         f"on {path}; allowed: {', '.join(allowed)}"})
+        return JSONResponse(status_code=404, content={"detail": f"no API path {path}"})
+    return fallback
 
 
 def create_app(settings: Settings | None = None, store: SessionStore | None = None) -> FastAPI:
@@ -108,8 +147,13 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # the hot routes first: FastAPI matches routes in order
-    for module in (traces, sessions, training, meta, exercises, events):
+    for module in (traces, sessions, training, meta, health, exercises, events):
         app.include_router(module.router)
+    # after every API route, before the frontend's mount: any method, any /api/ path
+    app.router.add_route("/api/{rest:path}", _api_fallback(app), methods=list(ALL_METHODS),
+                         include_in_schema=False)
+    # for __main__'s uvicorn.run: the connection limits (api/protocol.py)
+    app.state.server_options = server_options(settings)
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

@@ -56,3 +56,13 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return Path(self.data_dir) / "sessions.db"
+
+    # ----- store budget, response bounds and connection limits (the "store" helper's block)
+    max_session_bytes: int = 1_000_000_000  # all sessions: parameters × (1 + undo levels) × 8 bytes
+    max_loss_points: int = 1000      # /train: loss curve points at most (means of equal runs beyond)
+    max_header_bytes: int = 65_536   # request line + headers of one request; more → 431
+    header_timeout: float = 10.0     # seconds to receive a request's headers (also an idle new connection)
+    body_timeout: float = 60.0       # seconds to receive a request's body once its headers are in
+    keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
+    shutdown_timeout: float = 10.0   # seconds a graceful shutdown waits for requests in flight
+    retry_after: int = 5             # seconds a 503 (storage fault) tells clients to wait

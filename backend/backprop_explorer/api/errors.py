@@ -1,9 +1,11 @@
-"""Error responses: 404 unknown session, 409 conflict, 422 naming the field.
-Nothing else reaches a client as a stack trace."""
+"""Error responses: 404 unknown session, 409 conflict, 422 naming the field, 413/429 a
+server limit (naming the setting), 503 + Retry-After a storage fault. Nothing else reaches
+a client as a stack trace."""
 from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -26,15 +28,36 @@ def field_error(field: str, message: str, status_code: int = 422) -> JSONRespons
         {"loc": _loc(field), "msg": f"{field}: {message}", "type": "value_error"}]})
 
 
+def _text(value: str) -> str:
+    """A string that can be encoded as UTF-8: a lone surrogate (e.g. a JSON "\\ud800")
+    is written out as its escape."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _json_safe(value):
-    """Inputs echoed back in a 422 may be inf/NaN (e.g. 1e999): say so as text."""
+    """Inputs echoed back in a 422 may be inf/NaN (e.g. 1e999), lone surrogates or integers
+    too big for a JSON encoder: say them as text."""
     if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
         return str(value)
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     return value
+
+
+def _unavailable(request: Request, message: str) -> JSONResponse:
+    retry = str(getattr(request.app.state.settings, "retry_after", 5))
+    return JSONResponse(status_code=503, content={"detail": _text(message)},
+                        headers={"Retry-After": retry})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -54,11 +77,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError):
-        return field_error(exc.field, exc.message)
+        return field_error(exc.field, _text(exc.message))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return JSONResponse(status_code=404, content={"detail": _text(str(exc))})
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict):
@@ -66,12 +89,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LimitReached)
     async def _limit(request: Request, exc: LimitReached):
-        return JSONResponse(status_code=429, content={"detail": str(exc)},
-                            headers={"Retry-After": "60"})
+        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        return JSONResponse(status_code=exc.status, content={"detail": str(exc)},
+                            headers=headers)
 
     @app.exception_handler(StorageError)
     async def _storage(request: Request, exc: StorageError):
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
+        return _unavailable(request, str(exc))
+
+    @app.exception_handler(sqlite3.Error)
+    async def _sqlite(request: Request, exc: sqlite3.Error):
+        # the store turns its own errors into StorageError; this is the net under it
+        log.warning("storage error on %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable(request, f"the session store failed ({exc}); try again later")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

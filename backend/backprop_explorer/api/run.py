@@ -4,7 +4,8 @@ session is free, otherwise in the thread pool.
 A 2-2-1 step takes tens of microseconds; sending it to a worker thread costs
 more than the work itself, so small calls on a free session run inline. A
 busy session (e.g. a `train` in progress) or a big network goes to a thread,
-where waiting for the lock never blocks the event loop.
+where waiting for the lock never blocks the event loop. So does a session that is not
+in memory: loading it (a big one takes seconds) happens in the thread, never on the loop.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def _blocking(store: SessionStore, session_id: str, fn: Callable[[Session], T]) 
 
 async def on_session(store: SessionStore, session_id: str, fn: Callable[[Session], T],
                      inline: bool = True) -> T:
-    if inline and store.get(session_id).arch.n_parameters <= INLINE_MAX_PARAMETERS:
+    live = store.peek(session_id)
+    if inline and live is not None and live.arch.n_parameters <= INLINE_MAX_PARAMETERS:
         try:
             with store.use(session_id, blocking=False) as session:
                 return fn(session)

@@ -20,6 +20,11 @@ LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
 InitScheme = Literal["xavier", "he", "uniform", "normal", "zeros"]
 DatasetName = Literal["xor", "circle", "gauss", "spiral", "moons", "plane"]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+# counters (step, epoch) a client may send: at most 2^53 − 1, exact in JSON numbers and
+# JavaScript, and far from the 64-bit limit however long a session is trained after
+Count = Annotated[int, Field(ge=0, le=2**53 - 1)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Name = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Strict(BaseModel):
@@ -28,7 +33,7 @@ class Strict(BaseModel):
 
 class InitSpec(Strict):
     scheme: InitScheme = "xavier"
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    seed: Seed = 0
 
 
 class LayerWeights(Strict):
@@ -37,10 +42,10 @@ class LayerWeights(Strict):
 
 
 class DatasetSpec(Strict):
-    name: DatasetName | Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    name: DatasetName | Name | None = None
     n: Annotated[int, Field(ge=4, le=LIMITS.max_dataset_size)] | None = None
     noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    seed: Seed | None = None
     X: Matrix | None = Field(None, description="user-supplied inputs, one row per example")
     Y: Matrix | None = Field(None, description="user-supplied targets y*, one row per example")
 
@@ -112,7 +117,7 @@ class GridSpec(Strict):
 class StepBody(Strict):
     x: Vector | None = None
     y: Vector | None = None
-    index: Annotated[int, Field(ge=0)] | None = Field(
+    index: Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)] | None = Field(
         None, description="take this example of the session's dataset")
     learning_rate: LearningRate | None = None
     grid: GridSpec | None = Field(
@@ -229,9 +234,14 @@ class StepTrace(BackwardTrace):
 
 
 class TrainResult(BaseModel):
-    updates: int
-    loss: list[float] = Field(description="loss of each update's batch, before the update")
-    epoch_loss: list[float] = Field(description="dataset loss at each epoch end crossed")
+    updates: int = Field(description="the exact number of updates made")
+    loss: list[float] = Field(description="loss of each update's batch, before the update; "
+                              "beyond max_loss_points updates, point i is the mean over "
+                              "updates i·loss_every … (i+1)·loss_every − 1")
+    loss_every: int = Field(description="updates per point of `loss` (1: every update)")
+    epoch_loss: list[float] = Field(description="dataset loss at each epoch end crossed "
+                                    "(bounded the same way)")
+    epoch_loss_every: int = Field(description="epoch ends per point of `epoch_loss`")
     step: int
     epoch: int
     dataset_loss: float
@@ -302,29 +312,46 @@ class Meta(BaseModel):
     losses: list[LossInfo]
 
 
+class StorageStatus(BaseModel):
+    kind: Literal["sqlite", "memory"]
+    writable: bool = Field(description="changes can be saved now")
+    read_only: str | None = Field(description="why the store was opened read-only, if it was")
+    last_write_error: str | None = Field(description="the last failed write, until one succeeds")
+    quarantined: int = Field(description="sessions found unreadable and set aside in the "
+                             "database's quarantine table")
+    notes: list[str] = Field(description="what start-up found and did (e.g. an empty file "
+                             "moved aside)")
+    session_bytes: int = Field(description="memory budget in use: parameters × (1 + undo "
+                               "levels) × 8 bytes over all sessions")
+    max_session_bytes: int | None
+
+
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: changes cannot be saved "
+                                              "right now (see storage)")
     version: str
     sessions: int
+    storage: StorageStatus
 
 
 class HistoryEntry(Strict):
     weights: list[LayerWeights]
-    step: Annotated[int, Field(ge=0)]
-    epoch: Annotated[int, Field(ge=0)]
-    cursor: Annotated[int, Field(ge=0)] = 0
+    step: Count
+    epoch: Count
+    cursor: Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)] = 0
 
 
 class DocumentDataset(Strict):
     name: Annotated[str, Field(max_length=64)] | None = None
-    n: int | None = None
-    noise: float | None = None
-    seed: int | None = None
+    n: Annotated[int, Field(ge=1, le=LIMITS.max_dataset_size)] | None = Field(
+        None, description="the number of examples: the rows of X (checked)")
+    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    seed: Seed | None = None
     task: Literal["classification", "regression"] | None = None
     X: Matrix
     Y: Matrix
-    cursor: Annotated[int, Field(ge=0)] = 0
-    shuffle_seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    cursor: Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)] = 0
+    shuffle_seed: Seed = 0
 
 
 class DocumentNetwork(Strict):
@@ -352,8 +379,8 @@ class SessionDocument(Strict):
     version: Literal[1]
     network: DocumentNetwork
     weights: list[LayerWeights]
-    step: Annotated[int, Field(ge=0)]
-    epoch: Annotated[int, Field(ge=0)]
+    step: Count
+    epoch: Count
     dataset: DocumentDataset | None = None
     history: Annotated[list[HistoryEntry], Field(max_length=1000)] = []
 

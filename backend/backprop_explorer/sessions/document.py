@@ -23,18 +23,25 @@ def weights_to_lists(weights) -> list[dict[str, Any]]:
     return [{"W": W.tolist(), "b": b.tolist()} for W, b in weights]
 
 
-def export_session(session: Session) -> dict[str, Any]:
+def export_meta(session: Session) -> dict[str, Any]:
+    """The document's format, version, network and dataset (no weights, no history)."""
     ds = session.dataset
     dataset = None
     if ds is not None:
         dataset = {**ds.spec, "task": ds.data.task, "X": ds.data.X.tolist(),
                    "Y": ds.targets.tolist(), "cursor": ds.cursor, "shuffle_seed": ds.shuffle_seed}
+    return {"format": FORMAT, "version": VERSION, "network": session.network_spec(),
+            "dataset": dataset}
+
+
+def export_session(session: Session) -> dict[str, Any]:
+    meta = export_meta(session)
     return {
         "format": FORMAT, "version": VERSION,
-        "network": session.network_spec(),
+        "network": meta["network"],
         "weights": weights_to_lists(session.weights),
         "step": session.step, "epoch": session.epoch,
-        "dataset": dataset,
+        "dataset": meta["dataset"],
         "history": [{"weights": weights_to_lists(s.weights), "step": s.step, "epoch": s.epoch,
                      "cursor": s.cursor} for s in session.history],
     }
@@ -77,4 +84,4 @@ def dataset_to_lists(state: DatasetState) -> dict[str, Any]:
             "X": state.data.X.tolist(), "Y": state.targets.tolist()}
 
 
-__all__ = ["export_session", "import_session", "weights_to_lists", "dataset_to_lists"]
+__all__ = ["export_meta", "export_session", "import_session", "weights_to_lists", "dataset_to_lists"]

@@ -6,9 +6,15 @@ ends, whatever the call changed is persisted in one transaction. If that write
 fails, the in-memory copy is dropped so the next call reloads the last saved
 version (a change is never half-kept).
 
+A call that was waiting for a session whose save failed (or that was reloaded) looks
+it up again, so it gets the saved version: never "not found" for a session that exists.
+
 Session life: ids are 128 random bits from `secrets`; sessions idle longer
-than `ttl_seconds` expire; when `max_sessions` is reached the oldest session
-idle for at least `evict_idle_seconds` is evicted, or the create is refused.
+than `ttl_seconds` expire; when `max_sessions` is reached, or the memory budget
+`max_session_bytes` would be exceeded, the oldest sessions idle for at least
+`evict_idle_seconds` are evicted, or the create is refused (429; 413 for a session
+bigger than the whole budget). A session's cost is what it can grow to hold:
+parameters × (1 + HISTORY_LEVELS undo levels) × 8 bytes, counted from creation.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from typing import Any, Iterator
 
 from .document import import_session
 from .errors import LimitReached, NotFound, StorageError
-from .session import Session
+from .session import HISTORY_LEVELS, Session
 from .sqlite import SqliteSessions
 
 log = logging.getLogger("backprop_explorer")
@@ -37,11 +43,23 @@ def new_session_id() -> str:
     return secrets.token_hex(16)
 
 
+def session_bytes(parameters: int) -> int:
+    """What a session can come to hold: its weights and a full undo history, float64."""
+    return parameters * (1 + HISTORY_LEVELS) * 8
+
+
+def _plausible_id(session_id: str) -> bool:
+    """Ids this store could have made (short printable ASCII): anything else is unknown
+    without asking SQLite (a lone surrogate cannot even be encoded for it)."""
+    return len(session_id) <= 64 and session_id.isascii() and session_id.isprintable()
+
+
 class SessionStore:
     def __init__(self, max_sessions: int = 1000, ttl_seconds: float = 7 * 86400,
                  evict_idle_seconds: float = 600, backend: SqliteSessions | None = None,
-                 clock=time.time) -> None:
+                 clock=time.time, max_session_bytes: int | None = None) -> None:
         self.max_sessions = max_sessions
+        self.max_session_bytes = max_session_bytes
         self.ttl_seconds = ttl_seconds
         self.evict_idle_seconds = evict_idle_seconds
         self.backend = backend
@@ -52,6 +70,8 @@ class SessionStore:
             backend.touch_every = min(TOUCH_EVERY, evict_idle_seconds / 10, ttl_seconds / 10)
         self._live: dict[str, Session] = {}
         self._last_used: dict[str, float] = {}      # in-memory store only
+        # parameters of every session held (live or on disk), for the budget and the count
+        self._parameters: dict[str, int] = dict(backend.parameters) if backend else {}
         self._guard = threading.RLock()
         # called with the id of every session removed (deleted, expired, evicted): what
         # belongs to a session (its exercises) goes with it
@@ -61,7 +81,20 @@ class SessionStore:
         self.on_change: list = []
 
     def __len__(self) -> int:
-        return self.backend.count() if self.backend else len(self._live)
+        return len(self._parameters)
+
+    @property
+    def total_bytes(self) -> int:
+        """The budget in use: session_bytes() summed over every session held."""
+        return session_bytes(sum(self._parameters.values()))
+
+    def status(self) -> dict[str, Any]:
+        """The storage side of /api/health."""
+        out = self.backend.status() if self.backend else \
+            {"kind": "memory", "writable": True, "read_only": None, "last_write_error": None,
+             "quarantined": 0, "notes": []}
+        out.update({"session_bytes": self.total_bytes, "max_session_bytes": self.max_session_bytes})
+        return out
 
     # ----- life ---------------------------------------------------------
     def _idle_since(self, before: float) -> list[str]:
@@ -71,34 +104,68 @@ class SessionStore:
                       key=self._last_used.__getitem__)
 
     def expire(self) -> int:
-        """Delete the sessions idle for longer than the time to live."""
+        """Delete the sessions idle for longer than the time to live (and give the space
+        they took back to the file system)."""
         expired = self._idle_since(self.clock() - self.ttl_seconds)
         for sid in expired:
             self._remove(sid)
         if expired:
             log.info("expired %d idle session(s)", len(expired))
+            self.vacuum()
         return len(expired)
 
-    def _make_room(self) -> None:
+    def vacuum(self) -> None:
+        if self.backend is not None and not self.backend.read_only:
+            try:
+                self.backend.vacuum()
+            except StorageError as exc:
+                log.warning("%s", exc)
+
+    def _over(self, need: int) -> str | None:
+        """The limit that one more session costing `need` bytes would break, if any."""
+        if len(self) >= self.max_sessions:
+            return "max_sessions"
+        if self.max_session_bytes is not None and self.total_bytes + need > self.max_session_bytes:
+            return "max_session_bytes"
+        return None
+
+    def _make_room(self, parameters: int) -> None:
+        need = session_bytes(parameters)
+        budget = self.max_session_bytes
+        if budget is not None and need > budget:
+            raise LimitReached("max_session_bytes", f"this session would hold up to {need:,} "
+                               f"bytes ({parameters:,} parameters × (1 + {HISTORY_LEVELS} undo "
+                               f"levels) × 8), more than the whole budget of {budget:,} bytes "
+                               "for all sessions; make the network smaller", status=413)
         self.expire()
-        if len(self) < self.max_sessions:
+        if self._over(need) is None:
             return
-        idle = self._idle_since(self.clock() - self.evict_idle_seconds)
-        if not idle:
-            raise LimitReached("max_sessions", f"the server holds its limit of {self.max_sessions} "
-                               "sessions, all in recent use; try again later")
-        self._remove(idle[0])
-        log.info("evicted the oldest idle session to stay within max_sessions")
+        idle = iter(self._idle_since(self.clock() - self.evict_idle_seconds))
+        while (limit := self._over(need)) is not None:
+            victim = next(idle, None)
+            if victim is None:
+                if limit == "max_sessions":
+                    message = (f"the server holds its limit of {self.max_sessions} sessions, "
+                               "all in recent use; try again later")
+                else:
+                    message = (f"the sessions in recent use hold {self.total_bytes:,} of the "
+                               f"{budget:,} bytes allowed for all sessions, and this one would "
+                               f"add up to {need:,} (parameters × (1 + {HISTORY_LEVELS} undo "
+                               "levels) × 8); try again later or make the network smaller")
+                raise LimitReached(limit, message)
+            self._remove(victim)
+            log.info("evicted an idle session to stay within %s", limit)
 
     def _add(self, session: Session) -> Session:
         with self._guard:
-            self._make_room()
+            self._make_room(session.arch.n_parameters)
             now = self.clock()
             if self.backend:
                 self.backend.insert(session, now)
             session.journal.clear()
             self._live[session.id] = session
             self._last_used[session.id] = now
+            self._parameters[session.id] = session.arch.n_parameters
         return session
 
     def create(self, spec: dict[str, Any]) -> Session:
@@ -109,10 +176,12 @@ class SessionStore:
 
     def _remove(self, session_id: str) -> bool:
         with self._guard:
-            found = self._live.pop(session_id, None) is not None
+            found = False
+            if self.backend:        # first: if it fails (503), the session is still all there
+                found = self.backend.delete(session_id)
+            found = self._live.pop(session_id, None) is not None or found
             self._last_used.pop(session_id, None)
-            if self.backend:
-                found = self.backend.delete(session_id) or found
+            self._parameters.pop(session_id, None)
         if found:
             for hook in self.on_delete:
                 hook(session_id)
@@ -123,17 +192,24 @@ class SessionStore:
             raise NotFound(f"session {session_id!r} not found")
 
     # ----- use ----------------------------------------------------------
+    def peek(self, session_id: str) -> Session | None:
+        """The session if it is in memory (no loading)."""
+        return self._live.get(session_id)
+
     def get(self, session_id: str) -> Session:
+        """The live session, loaded from the backend if need be (which may take a while for
+        a big one: callers on the event loop check peek() first)."""
         session = self._live.get(session_id)
         if session is not None:
             return session
-        if self.backend is not None and len(session_id) <= 64:
+        if self.backend is not None and _plausible_id(session_id):
             with self._guard:
                 session = self._live.get(session_id)
                 if session is None:
                     loaded = self.backend.load(session_id)
                     if loaded is not None:
                         session = self._live[session_id] = loaded[0]
+                        self._parameters.setdefault(session_id, session.arch.n_parameters)
             if session is not None:
                 return session
         raise NotFound(f"session {session_id!r} not found")
@@ -141,12 +217,16 @@ class SessionStore:
     @contextmanager
     def use(self, session_id: str, blocking: bool = True) -> Iterator[Session]:
         """The session under its lock; with blocking=False raise WouldBlock if it is busy."""
-        session = self.get(session_id)
-        if not session.lock.acquire(blocking=blocking):
-            raise WouldBlock(session_id)
+        while True:
+            session = self.get(session_id)
+            if not session.lock.acquire(blocking=blocking):
+                raise WouldBlock(session_id)
+            if self._live.get(session_id) is session:
+                break
+            # dropped (its save failed), reloaded or deleted while this call waited: look it
+            # up again (the saved version, or NotFound if it was deleted)
+            session.lock.release()
         try:
-            if self._live.get(session_id) is not session:   # deleted or reloaded meanwhile
-                raise NotFound(f"session {session_id!r} not found")
             try:
                 yield session
             except BaseException:
@@ -171,16 +251,21 @@ class SessionStore:
         if self.backend is None:
             session.journal.clear()
             return
+        if not session.journal:
+            self.backend.touch(session.id, now)     # at most every touch_every seconds
+            return
         try:
-            if session.journal:
-                self.backend.save(session, now)
-            else:
-                self.backend.touch(session.id, now)     # at most every touch_every seconds
+            self.backend.save(session, now)
         except Exception as exc:
-            log.exception("could not save session %s; rolling back to the saved version",
-                          session.id)
+            if isinstance(exc, StorageError):
+                log.warning("session %s: %s; rolled back to the saved version", session.id, exc)
+            else:
+                log.exception("could not save session %s; rolling back to the saved version",
+                              session.id)
             with self._guard:
                 self._live.pop(session.id, None)
+            if isinstance(exc, StorageError):
+                raise
             raise StorageError("the change could not be saved and was rolled back; "
                                "try again") from exc
 

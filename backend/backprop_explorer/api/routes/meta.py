@@ -1,19 +1,11 @@
-"""Health and the built-in datasets."""
-from fastapi import APIRouter, Depends
+"""The built-in datasets and the engine's activation and loss table (health: routes/health.py)."""
+from fastapi import APIRouter
 
-from ... import __version__
 from ...engine import ACTIVATIONS, DATASETS, LOSSES
-from ...sessions import SessionStore
 from .. import schemas
-from ..deps import get_store
 from ..serialize import json_response
 
 router = APIRouter(prefix="/api", tags=["meta"])
-
-
-@router.get("/health", response_model=schemas.Health)
-async def health(store: SessionStore = Depends(get_store)):
-    return json_response({"status": "ok", "version": __version__, "sessions": len(store)})
 
 
 @router.get("/datasets", response_model=list[schemas.DatasetInfo])

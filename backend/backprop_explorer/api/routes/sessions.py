@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from ...engine import InputError
 from ...sessions import SessionStore
 from ...sessions.document import dataset_to_lists, export_session
 from ...sessions.presets import resolve_network_spec
@@ -45,6 +46,9 @@ def import_session(body: schemas.SessionDocument, store: SessionStore = Depends(
     check_network(body.network.layers, settings, "network.layers")
     if body.dataset is not None:
         check_dataset_size(len(body.dataset.X), settings, "dataset.X")
+        if body.dataset.n is not None and body.dataset.n != len(body.dataset.X):
+            raise InputError("dataset.n", f"is {body.dataset.n} but dataset.X has "
+                             f"{len(body.dataset.X)} row(s)")
     session = store.import_document(body.model_dump())
     return json_response(session_state(session), 201)
 

@@ -1,6 +1,7 @@
 """Many updates at once, batch prediction (heatmaps) and the gradient check."""
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter, Depends, Request
 
 from ...engine import InputError
@@ -16,13 +17,30 @@ from .sessions import NOT_FOUND
 router = APIRouter(prefix="/api/sessions", tags=["training"], responses=schemas.COMMON_ERRORS)
 
 
+def downsample(values: list[float], max_points: int) -> tuple[np.ndarray, int]:
+    """At most max_points points of a curve, and the run length k: point i is the mean of
+    values[i·k : (i+1)·k] (the last run may be shorter). k = 1 (every value) when they fit."""
+    n = len(values)
+    arr = np.asarray(values, dtype=np.float64)
+    if n <= max_points:
+        return arr, 1
+    k = -(-n // max_points)
+    full = n // k
+    means = arr[:full * k].reshape(full, k).mean(axis=1)
+    if n > full * k:
+        means = np.append(means, arr[full * k:].mean())
+    return means, k
+
+
 @router.post("/{session_id}/train", response_model=schemas.TrainResult,
              responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail, "description": "no dataset"}})
 def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depends(get_store),
           settings: Settings = Depends(get_settings)):
     """SGD on the session's dataset for a number of `epochs` or `steps` (updates);
     `batch_size` 1 is the lecture's per-example SGD. One undo level restores the weights
-    before the whole call."""
+    before the whole call. `updates` is the exact number of updates; `loss` has one point
+    per update when there are at most max_loss_points of them, otherwise point i is the
+    mean loss of updates i·loss_every … (i+1)·loss_every − 1 (likewise `epoch_loss`)."""
     with store.use(session_id) as session:
         ds = session.require_dataset("train on")
         batch = min(body.batch_size, ds.data.n)
@@ -36,10 +54,14 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
                              f"{settings.max_train_work:,}")
         result = session.train(epochs=body.epochs, steps=body.steps, batch_size=batch,
                                learning_rate=body.learning_rate)
-        return json_response({"updates": result.updates, "loss": result.losses,
-                              "epoch_loss": result.epoch_losses, "step": session.step,
-                              "epoch": session.epoch, "dataset_loss": result.dataset_loss,
-                              "accuracy": result.accuracy})
+        step, epoch = session.step, session.epoch
+    # the curves, bounded (max_loss_points), outside the session's lock
+    loss, loss_every = downsample(result.losses, max(settings.max_loss_points, 1))
+    epoch_loss, epoch_loss_every = downsample(result.epoch_losses, max(settings.max_loss_points, 1))
+    return json_response({"updates": result.updates, "loss": loss, "loss_every": loss_every,
+                          "epoch_loss": epoch_loss, "epoch_loss_every": epoch_loss_every,
+                          "step": step, "epoch": epoch, "dataset_loss": result.dataset_loss,
+                          "accuracy": result.accuracy})
 
 
 @router.post("/{session_id}/predict", response_model=schemas.PredictResult, responses=NOT_FOUND)
