@@ -160,3 +160,19 @@ def test_the_editable_install_serves_the_repositorys_frontend():
     if "Editable project location" not in record:
         pytest.skip("backprop-explorer is not installed editable here")
     assert Path(installed_frontend_dir()) == REPO / "frontend"
+
+
+# ----- documents: links stay inside the repository ------------------------------------------
+def test_documents_link_only_to_files_inside_the_repository():
+    """README, CHANGELOG and docs/: every relative link names a file of this repository
+    (a clone has no ../shared/), and no text points above the repository."""
+    import re
+    documents = [REPO / "README.md", REPO / "CHANGELOG.md", *sorted((REPO / "docs").glob("*.md"))]
+    for document in documents:
+        text = document.read_text()
+        assert "../shared" not in text, document
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue                                    # a web page or an anchor
+            path = (document.parent / target.split("#")[0]).resolve()
+            assert path.is_relative_to(REPO) and path.exists(), (document.name, target)
