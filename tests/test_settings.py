@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pytest
 
@@ -178,8 +179,16 @@ def test_every_field_is_a_flag_and_a_variable(monkeypatch, tmp_path):
         elif name in values:
             env_raw, want = values[name]
             args = [Settings.flag(name), env_raw]
+        elif get_origin(field.annotation) is Literal:
+            want = next(choice for choice in get_args(field.annotation) if choice != default)
+            env_raw = str(want)
+            args = [Settings.flag(name), env_raw]
+        elif isinstance(default, (int, float)):           # every limit, budget and timeout
+            want = type(default)(default * 2 + 1)
+            env_raw = str(want)
+            args = [Settings.flag(name), env_raw]
         else:
-            env_raw, want = str(type(default)(default * 2 + 1)), type(default)(default * 2 + 1)
+            env_raw = want = f"{default}-changed"
             args = [Settings.flag(name), env_raw]
         flags = vars(parser.parse_args(args))
         assert getattr(Settings.from_env(**flags), name) == want, (name, args)
