@@ -15,7 +15,7 @@ import sys
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Literal, get_args, get_origin
+from typing import Annotated, Any, AsyncIterator, Literal, NoReturn, get_args, get_origin
 
 import uvicorn
 
@@ -33,7 +33,7 @@ class StartupError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:          # one line (argparse adds the usage)
+    def error(self, message: str) -> NoReturn:      # one line (argparse adds the usage)
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
