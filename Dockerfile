@@ -6,15 +6,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     BPE_HOST=0.0.0.0 \
     BPE_PORT=8000 \
-    BPE_DATA_DIR=/data \
-    BPE_FRONTEND_DIR=/app/frontend
+    BPE_DATA_DIR=/data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE MANIFEST.in CHANGELOG.md ./
 COPY backend ./backend
-RUN pip install . && useradd --create-home --uid 10001 explorer \
-    && mkdir -p /data && chown explorer /data
 COPY frontend ./frontend
+# the frontend is package data: installed with the package, the source is not needed after
+RUN pip install . && rm -rf /app/backend /app/frontend \
+    && useradd --create-home --uid 10001 explorer \
+    && mkdir -p /data && chown explorer /data
 
 USER explorer
 # compile the engine's per-example step (numba) now, into the user's cache, not at first start

@@ -1,20 +1,29 @@
 """A small httpx client for scripts and notebooks: one method per endpoint.
 
     from backprop_explorer.client import Client
-    with Client("http://127.0.0.1:8000") as api:
+    with Client("http://127.0.0.1:8000") as api:      # or Client(): $BPE_URL, else that URL
         s = api.create_session(preset="lecture")
         trace = api.step(s["id"], x=[1, 0], y=[1])
 
-Every method returns the server's JSON as plain Python data. A 4xx/5xx answer
-raises `ApiError` carrying the status code and the server's message.
+Every method returns the server's JSON as plain Python data. Inputs may be numpy arrays and
+numpy scalars anywhere (or anything else with `.tolist()`); they are sent as plain numbers.
+
+A 4xx/5xx answer raises `ApiError` carrying the status code and the server's message, as the
+subclass for its status when there is one: `NotFound` (404), `Conflict` (409), `TooLarge`
+(413), `Invalid` (422), `RateLimited` (429), `Unavailable` (503). No answer at all (nothing
+listening, the server gone) raises `ServerUnreachable`, a `ConnectionError` naming the URL.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from typing import Any
 
 import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+URL_VARIABLE = "BPE_URL"
 
 
 def wait_until_serving(base_url: str, process: subprocess.Popen | None = None,
@@ -35,13 +44,19 @@ def wait_until_serving(base_url: str, process: subprocess.Popen | None = None,
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, detail: Any) -> None:
+    """The server answered 4xx/5xx. `status_code`, `detail` (the body's "detail": a message,
+    or for 422 the list of field errors), `message` (detail as one line), `retry_after`
+    (seconds from a Retry-After header, else None)."""
+
+    def __init__(self, status_code: int, detail: Any, retry_after: float | None = None) -> None:
         self.status_code = status_code
         self.detail = detail
+        self.retry_after = retry_after
         super().__init__(f"{status_code}: {self.message}")
 
     @property
     def message(self) -> str:
+        """The server's message; for 422, each field error as "field: message"."""
         if not isinstance(self.detail, list):
             return str(self.detail)
         parts = []
@@ -52,17 +67,72 @@ class ApiError(Exception):
         return "; ".join(parts)
 
 
+class NotFound(ApiError):
+    """404: no such session (it never existed, was deleted or expired)."""
+
+
+class Conflict(ApiError):
+    """409: the call does not fit the session's state (no undo level left, no dataset)."""
+
+
+class TooLarge(ApiError):
+    """413: the request is over a server limit (body size, network size, work per call)."""
+
+
+class Invalid(ApiError):
+    """422: malformed or out-of-range input; `message` names the field."""
+
+
+class RateLimited(ApiError):
+    """429: the server is at a limit (e.g. live sessions); try again later."""
+
+
+class Unavailable(ApiError):
+    """503: the server cannot serve this now (e.g. its storage); `retry_after` says when
+    to try again, if the server said."""
+
+
+ERRORS: dict[int, type[ApiError]] = {404: NotFound, 409: Conflict, 413: TooLarge, 422: Invalid,
+                                     429: RateLimited, 503: Unavailable}
+
+
+class ServerUnreachable(ConnectionError):
+    """No answer from the server at `url` (nothing listening there, or it went away)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"no Backprop Explorer server answers at {url} ({reason}); start "
+                         f"one with `backprop-explorer`, or give its URL (or set {URL_VARIABLE})")
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON-ready Python data: numpy arrays and scalars (anything with .tolist())
+    become lists and numbers, inside lists, tuples and dicts too."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    return value
+
+
 def _body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
+    return {k: plain(v) for k, v in fields.items() if v is not None}
 
 
 class Client:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", timeout: float = 60.0,
+    """A client of one server. `base_url` defaults to $BPE_URL, else http://127.0.0.1:8000;
+    `timeout` is in seconds per call; `transport` (httpx) is for tests. Use it as a context
+    manager, or call close()."""
+
+    def __init__(self, base_url: str | None = None, timeout: float = 60.0,
                  transport: httpx.BaseTransport | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                  transport=transport)
+        self.base_url = (base_url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
+        """Close the connections."""
         self._http.close()
 
     def __enter__(self) -> "Client":
@@ -72,81 +142,110 @@ class Client:
         self.close()
 
     def _call(self, method: str, path: str, json: Any = None) -> Any:
-        response = self._http.request(method, "/api" + path, json=json)
+        try:
+            response = self._http.request(method, "/api" + path, json=json)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as e:
+            raise ServerUnreachable(self.base_url, str(e) or type(e).__name__) from e
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)
-            except ValueError:
+            except (ValueError, AttributeError):
                 detail = response.text
-            raise ApiError(response.status_code, detail)
+            try:
+                retry_after: float | None = float(response.headers["retry-after"])
+            except (KeyError, ValueError):
+                retry_after = None
+            raise ERRORS.get(response.status_code, ApiError)(response.status_code, detail,
+                                                             retry_after)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
 
     # --- meta
     def health(self) -> dict:
+        """GET /api/health: {"status": "ok", "version", ...}."""
         return self._call("GET", "/health")
 
     def datasets(self) -> list[dict]:
+        """GET /api/datasets: the built-in datasets, each {"name", ...}."""
         return self._call("GET", "/datasets")
 
     # --- sessions
     def create_session(self, **spec: Any) -> dict:
-        """Any fields of the network spec: layers, activations, loss, learning_rate, l2,
+        """POST /api/sessions: a new session; returns its state ("id", "network", "weights",
+        ...). Any fields of the network spec: layers, activations, loss, learning_rate, l2,
         init, weights, dataset, preset."""
         return self._call("POST", "/sessions", _body(**spec))
 
     def get_session(self, session_id: str) -> dict:
+        """GET /api/sessions/{id}: the session's state. NotFound if there is none."""
         return self._call("GET", f"/sessions/{session_id}")
 
     def delete_session(self, session_id: str) -> None:
+        """DELETE /api/sessions/{id}."""
         self._call("DELETE", f"/sessions/{session_id}")
 
     def update_settings(self, session_id: str, learning_rate: float | None = None,
                         l2: float | None = None) -> dict:
+        """PATCH /api/sessions/{id}: set γ (learning_rate) and/or λ (l2); returns the state."""
         return self._call("PATCH", f"/sessions/{session_id}",
                           _body(learning_rate=learning_rate, l2=l2))
 
     def set_weights(self, session_id: str, weights: list[dict]) -> dict:
-        return self._call("PUT", f"/sessions/{session_id}/weights", {"weights": weights})
+        """PUT /api/sessions/{id}/weights: every layer's {"W": [n_in][n_out], "b": [n_out]}
+        (numpy arrays welcome); pushes one undo level, returns the state."""
+        return self._call("PUT", f"/sessions/{session_id}/weights", _body(weights=weights))
 
     def undo(self, session_id: str) -> dict:
+        """POST /api/sessions/{id}/undo: back one level; Conflict when there is none."""
         return self._call("POST", f"/sessions/{session_id}/undo")
 
     def export_session(self, session_id: str) -> dict:
+        """GET /api/sessions/{id}/export: the whole session as a JSON document."""
         return self._call("GET", f"/sessions/{session_id}/export")
 
     def import_session(self, document: dict) -> dict:
-        return self._call("POST", "/sessions/import", document)
+        """POST /api/sessions/import: a new session from an exported document."""
+        return self._call("POST", "/sessions/import", plain(document))
 
     def dataset(self, session_id: str) -> dict:
+        """GET /api/sessions/{id}/dataset: its examples X, Y; Conflict without a dataset."""
         return self._call("GET", f"/sessions/{session_id}/dataset")
 
     # --- traces
-    def forward(self, session_id: str, x: list[float], y: list[float] | None = None) -> dict:
+    def forward(self, session_id: str, x: Any, y: Any = None) -> dict:
+        """POST /api/sessions/{id}/forward: every layer's s and a for input x (and the
+        loss when the target y is given). Changes nothing."""
         return self._call("POST", f"/sessions/{session_id}/forward", _body(x=x, y=y))
 
-    def backward(self, session_id: str, x: list[float], y: list[float]) -> dict:
-        return self._call("POST", f"/sessions/{session_id}/backward", {"x": x, "y": y})
+    def backward(self, session_id: str, x: Any, y: Any) -> dict:
+        """POST /api/sessions/{id}/backward: the forward trace plus every δ = ∂L/∂s and
+        ∂L/∂w for one example. Changes nothing."""
+        return self._call("POST", f"/sessions/{session_id}/backward", _body(x=x, y=y))
 
-    def step(self, session_id: str, x: list[float] | None = None, y: list[float] | None = None,
+    def step(self, session_id: str, x: Any = None, y: Any = None,
              learning_rate: float | None = None, index: int | None = None) -> dict:
+        """POST /api/sessions/{id}/step: one SGD update on (x, y), or on the dataset's next
+        example (or example `index`); returns the backward trace and the update."""
         return self._call("POST", f"/sessions/{session_id}/step",
                           _body(x=x, y=y, learning_rate=learning_rate, index=index))
 
     # --- training
     def train(self, session_id: str, epochs: int | None = None, steps: int | None = None,
               batch_size: int | None = None, learning_rate: float | None = None) -> dict:
+        """POST /api/sessions/{id}/train: `epochs` passes or `steps` updates over the
+        dataset, per example or in mini-batches of `batch_size`; returns the losses."""
         return self._call("POST", f"/sessions/{session_id}/train",
                           _body(epochs=epochs, steps=steps, batch_size=batch_size,
                                 learning_rate=learning_rate))
 
-    def predict(self, session_id: str, X: list[list[float]] | None = None,
-                grid: dict | None = None) -> dict:
-        """Outputs for the rows of X, or for a grid {"x1": [lo, hi], "x2": [lo, hi], "n": 40}."""
+    def predict(self, session_id: str, X: Any = None, grid: dict | None = None) -> dict:
+        """POST /api/sessions/{id}/predict: outputs {"Y"} for the rows of X, or for a grid
+        {"x1": [lo, hi], "x2": [lo, hi], "n": 40}."""
         return self._call("POST", f"/sessions/{session_id}/predict", _body(X=X, grid=grid))
 
-    def gradcheck(self, session_id: str, x: list[float], y: list[float],
-                  epsilon: float | None = None) -> dict:
+    def gradcheck(self, session_id: str, x: Any, y: Any, epsilon: float | None = None) -> dict:
+        """POST /api/sessions/{id}/gradcheck: backprop's ∂L/∂w beside numeric differences
+        (step `epsilon`) for one example, with the largest differences."""
         return self._call("POST", f"/sessions/{session_id}/gradcheck",
                           _body(x=x, y=y, epsilon=epsilon))

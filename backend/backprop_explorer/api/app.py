@@ -113,8 +113,9 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_expire_periodically(store))
-        url = f"http://{settings.host}:{settings.port}/"
-        log.info("Backprop Explorer: %s", url)
+        urls = settings.urls()      # for 0.0.0.0 / ::, the addresses students can open
+        url = urls[0]
+        log.info("Backprop Explorer: %s", "  ".join(urls))
         if app.state.demo_session_id:
             log.info("Demo session (the lecture's 2-2-1 network): %s?session=%s",
                      url, app.state.demo_session_id)
