@@ -13,9 +13,10 @@ import logging
 import socket
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Literal, NoReturn, get_args, get_origin
+from typing import Annotated, Any, Literal, NoReturn, get_args, get_origin
 
 import uvicorn
 
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         log.info("Sessions: %s", settings.database_path)
 
-    from .api.app import create_app         # after the checks: a bad setting answers fast
+    from .api.app import create_app  # after the checks: a bad setting answers fast
     app = create_app(settings)
     release_when_started(app, reserved)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,

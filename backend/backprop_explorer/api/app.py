@@ -14,16 +14,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 
-from .. import __version__
-from .. import engine
+from .. import __version__, engine
+from ..exercises import ExerciseStore
+from ..live import EventHub
 from ..sessions import NotFound, SessionStore, StorageError, StoreUnusable
-from ..sessions.sqlite import SqliteSessions
 from ..sessions.presets import LECTURE, resolve_network_spec
+from ..sessions.sqlite import SqliteSessions
 from .config import Settings
 from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
-from ..exercises import ExerciseStore
-from ..live import EventHub
 from .protocol import server_options
 from .routes import events, exercises, health, meta, sessions, traces, training
 

@@ -120,7 +120,7 @@ class Settings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Settings":
+    def from_env(cls, **overrides: Any) -> Settings:
         """The defaults, overridden by BPE_* environment variables, overridden by `overrides`
         (the command-line flags; None means not given). Raises SettingsError."""
         flags = {k: v for k, v in overrides.items() if v is not None}
@@ -173,7 +173,7 @@ class SettingsError(ValueError):
         super().__init__("\n".join(lines))
 
 
-def _describe(error: dict[str, Any], flags: dict[str, Any]) -> str:
+def _describe(error: Any, flags: dict[str, Any]) -> str:
     name = str(error["loc"][0]) if error.get("loc") else ""
     field = Settings.model_fields.get(name)
     if field is None:
@@ -207,8 +207,11 @@ def field_comments() -> dict[str, str]:
         return {}
     lines = source.splitlines()
     comments = {}
-    for node in ast.parse(source).body[0].body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+    cls = ast.parse(source).body[0]
+    assert isinstance(cls, ast.ClassDef)
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and node.end_lineno is not None and node.end_col_offset is not None:
             rest = lines[node.end_lineno - 1][node.end_col_offset:].strip()
             if rest.startswith("#"):
                 comments[node.target.id] = rest.lstrip("# ").strip()

@@ -13,7 +13,7 @@ def check_network(layers: list[int], settings: Settings, field: str = "layers") 
         if n > settings.max_units:
             raise InputError(f"{field}.{i}", f"{n} units is over the limit of max_units="
                              f"{settings.max_units}")
-    params = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
+    params = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:], strict=True))
     if params > settings.max_parameters:
         raise InputError(field, f"{params} parameters is over the limit of max_parameters="
                          f"{settings.max_parameters}")

@@ -49,7 +49,7 @@ def bounded_protocol(settings: Settings) -> type:
     body_late = _raw_response(408, "Request Timeout", f"body_timeout: the request body did "
                               f"not arrive within {body_timeout:g} s")
 
-    class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc,valid-type]
+    class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _head_bytes = 0
         _awaiting_head = True     # the next bytes belong to a request line and headers
         _timer: asyncio.TimerHandle | None = None
@@ -72,7 +72,7 @@ def bounded_protocol(settings: Settings) -> type:
                 self.transport.write(response)
             self.transport.close()
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self._arm(header_timeout, None)       # a connection that never sends anything
 

@@ -9,7 +9,8 @@ in memory: loading it (a big one takes seconds) happens in the thread, never on 
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 

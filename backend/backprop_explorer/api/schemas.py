@@ -2,7 +2,7 @@
 (used for the OpenAPI document; the hot paths serialise with orjson directly)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,8 +15,12 @@ Num = Annotated[float, Field(allow_inf_nan=False, ge=-1e300, le=1e300)]
 Vector = list[Num]
 Matrix = list[list[Num]]
 # the names the engine's tables define (engine/activations.py, engine/losses.py)
-ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
-LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+if TYPE_CHECKING:        # a Literal built at run time is beyond a static checker: a str to it
+    ActivationName = str
+    LossName = str
+else:
+    ActivationName = Literal[tuple(ACTIVATIONS)]
+    LossName = Literal[tuple(LOSSES)]
 InitScheme = Literal["xavier", "he", "uniform", "normal", "zeros"]
 DatasetName = Literal["xor", "circle", "gauss", "spiral", "moons", "plane"]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
@@ -137,7 +141,7 @@ class TrainBody(Strict):
         {"epochs": 10}, {"steps": 500, "batch_size": 16, "learning_rate": 0.3}]})
 
     @model_validator(mode="after")
-    def one_of_epochs_or_steps(self) -> "TrainBody":
+    def one_of_epochs_or_steps(self) -> TrainBody:
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("give exactly one of 'epochs' or 'steps'")
         return self
@@ -390,11 +394,12 @@ class ErrorDetail(BaseModel):
 
 
 # documented on every operation that reads a body or may be refused by a server limit
-COMMON_ERRORS = {
+Responses = dict[int | str, dict[str, Any]]     # FastAPI's `responses=` documentation
+COMMON_ERRORS: Responses = {
     413: {"model": ErrorDetail, "description": "request body over max_body_bytes"},
     503: {"model": ErrorDetail, "description": "the change could not be saved (rolled back)"},
 }
-TOO_MANY_SESSIONS = {429: {"model": ErrorDetail,
+TOO_MANY_SESSIONS: Responses = {429: {"model": ErrorDetail,
                            "description": "max_sessions reached, all sessions in recent use"}}
 
 

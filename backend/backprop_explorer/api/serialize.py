@@ -69,7 +69,7 @@ def step_trace(result, session: Session) -> dict[str, Any]:
 
 def gradcheck_result(trace, numeric) -> dict[str, Any]:
     layers, max_abs, max_rel = [], 0.0, 0.0
-    for g, (nW, nb) in zip(trace.grads, numeric):
+    for g, (nW, nb) in zip(trace.grads, numeric, strict=True):
         for bp, num in ((g.dL_dW, nW), (g.dL_db, nb)):
             diff = np.abs(bp - num)
             max_abs = max(max_abs, float(diff.max()))

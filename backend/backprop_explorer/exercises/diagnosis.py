@@ -143,7 +143,12 @@ def mistakes(ctx: Context, note: Notation, b: Blank) -> list[tuple[str, float, s
     unit_sym = None if u is None else note.unit(k + 1, u + 1)
     top = k == ctx.top
     if q == "W_after" or q == "b_after":
-        w = note.weight(k + 1, (i + 1) if q == "W_after" else 0, (j + 1) if q == "W_after" else u + 1)
+        if q == "W_after":
+            assert i is not None and j is not None
+            w = note.weight(k + 1, i + 1, j + 1)
+        else:
+            assert u is not None
+            w = note.weight(k + 1, 0, u + 1)
         old = float(ctx.weights[k][0][i, j] if q == "W_after" else ctx.weights[k][1][u])
         g = float(ctx.grads(k).dL_dW[i, j] if q == "W_after" else ctx.grads(k).dL_db[u])
         lr = ctx.learning_rate
@@ -228,8 +233,10 @@ def mistakes(ctx: Context, note: Notation, b: Blank) -> list[tuple[str, float, s
                 add("derivative_of_wrong_value", a_in * dL_da * wrong + reg,
                     f"{ok}; the local factor {_formula(ctx, note, k, j)} = {number(fp)} is f′ at s")
         if k < ctx.top and fp is not None:
+            local = fp
+
             def scaled(v: float) -> float:
-                return a_in * fp * v + reg
+                return a_in * local * v + reg
             _hidden_sum_mistakes(ctx, note, b, k, j, 1.0, add, scaled)
         sign()
         half(a_in * delta, reg)

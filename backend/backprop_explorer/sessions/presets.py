@@ -1,10 +1,11 @@
 """Named starting points for a session (`"preset": "lecture"`)."""
+from typing import Any
 
 # The lecture's 2-2-1 network: sigmoid hidden units z1, z2, a linear output y,
 # square loss, with round weights a class can follow by hand, and the four
 # points of XOR (on ±1 inputs, so no input is 0 and every weight gets a
 # non-zero gradient) as the training set: y* = 1 where x1 ≠ x2.
-LECTURE = {
+LECTURE: dict[str, Any] = {
     "layers": [2, 2, 1],
     "activations": ["sigmoid", "linear"],
     "loss": "squared",
@@ -19,9 +20,9 @@ LECTURE = {
                 "Y": [[0.0], [1.0], [1.0], [0.0]]},
 }
 
-PRESETS = {"lecture": LECTURE}
+PRESETS: dict[str, dict[str, Any]] = {"lecture": LECTURE}
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "layers": [2, 2, 1],
     "loss": "squared",
     "learning_rate": 0.1,

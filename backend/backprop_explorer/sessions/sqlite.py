@@ -46,10 +46,11 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import filelock
 import orjson
@@ -146,7 +147,7 @@ def _parameters(meta: dict[str, Any]) -> int:
     if not (isinstance(layers, list) and len(layers) >= 2
             and all(type(n) is int and n > 0 for n in layers)):
         raise ValueError("network.layers is not a list of unit counts")
-    return sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
+    return sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:], strict=True))
 
 
 def _check_state(state: Any) -> None:
@@ -165,7 +166,7 @@ def _writes(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     StorageError saying what could not be done (and is remembered for /api/health)."""
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
         @wraps(method)
-        def wrapper(self: "SqliteSessions", *args: Any, **kwargs: Any) -> T:
+        def wrapper(self: SqliteSessions, *args: Any, **kwargs: Any) -> T:
             if self.read_only:
                 raise StorageError(f"could not {what}: the session store is read-only "
                                    f"({self.read_only}); reads work, changes are refused")
@@ -524,7 +525,8 @@ class SqliteSessions:
         """Write what the session's journal says changed: undo levels pushed (a new state
         row on top) or popped (the top row deleted), new settings; then the current state."""
         sid, top = session.id, self._top[session.id]
-        t, highest, writes, deletes, meta = top, top, {}, [], False
+        t, highest, deletes, meta = top, top, [], False
+        writes: dict[int, Snapshot | Session | None] = {}
         for op, snap in session.journal:
             if op == "meta":
                 meta = True
@@ -548,7 +550,8 @@ class SqliteSessions:
                 self._conn.execute("INSERT INTO states (session_id, seq, state) VALUES (?, ?, ?)",
                                    (sid, t, blob))
         else:
-            rows = [(sid, seq, _state_blob(state)) for seq, state in writes.items()]
+            assert all(state is not None for state in writes.values())  # each placeholder filled
+            rows = [(sid, seq, _state_blob(state)) for seq, state in writes.items()]  # type: ignore[arg-type]
             meta_blob = self._meta_blob(session) if meta else None
             with self._transaction() as db:
                 db.executemany("DELETE FROM states WHERE session_id = ? AND seq = ?",

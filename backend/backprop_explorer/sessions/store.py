@@ -22,8 +22,9 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from .document import import_session
 from .errors import LimitReached, NotFound, StorageError

@@ -48,7 +48,7 @@ async def session_events(session_id: str, request: Request,
     try:
         sub = hub.open(session_id, _last_id(last_event_id, last))
     except TooManySubscribers as exc:
-        raise LimitReached(str(exc)) from None
+        raise LimitReached("subscribers", str(exc)) from None
 
     def snapshot(resync: bool) -> tuple[int, bytes]:
         with store.use(session_id) as s:                     # no change can interleave

@@ -13,7 +13,8 @@ from .. import schemas
 from ..serialize import json_response
 
 router = APIRouter(tags=["exercises"], responses=schemas.COMMON_ERRORS)
-NOT_FOUND: dict[int | str, dict] = {404: {"model": schemas.ErrorDetail, "description": "unknown session or exercise"}}
+NOT_FOUND: schemas.Responses = {
+    404: {"model": schemas.ErrorDetail, "description": "unknown session or exercise"}}
 
 
 def _exercises(request: Request):

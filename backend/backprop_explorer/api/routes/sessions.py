@@ -15,7 +15,7 @@ from ..run import on_session
 from ..serialize import json_response, session_state
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=schemas.COMMON_ERRORS)
-NOT_FOUND = {404: {"model": schemas.ErrorDetail, "description": "unknown session"}}
+NOT_FOUND: schemas.Responses = {404: {"model": schemas.ErrorDetail, "description": "unknown session"}}
 
 
 def _dump(model) -> dict:
@@ -92,7 +92,7 @@ def undo(session_id: str, store: SessionStore = Depends(get_store)):
 
 
 @router.get("/{session_id}/export", responses=NOT_FOUND)
-def export(session_id: str, store: SessionStore = Depends(get_store)) -> schemas.SessionDocument:
+def export(session_id: str, store: SessionStore = Depends(get_store)) -> Response:
     """The whole session (network, weights, dataset, position, undo history) as one document."""
     with store.use(session_id) as session:
         return json_response(export_session(session))

@@ -12,7 +12,8 @@ from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
 
 router = APIRouter(prefix="/api/sessions", tags=["traces"], responses=schemas.COMMON_ERRORS)
-CONFLICT = {409: {"model": schemas.ErrorDetail, "description": "no dataset to take an example from"}}
+CONFLICT: schemas.Responses = {
+    409: {"model": schemas.ErrorDetail, "description": "no dataset to take an example from"}}
 
 
 @router.post("/{session_id}/forward", response_model=schemas.ForwardTrace, responses=NOT_FOUND)

@@ -76,11 +76,14 @@ async def predict(session_id: str, body: schemas.PredictBody, request: Request):
     if body.grid is not None:
         g = body.grid
         check_dataset_size(g.n * g.n, settings, "grid.n")
+        x1, x2 = (g.x1[0], g.x1[1]), (g.x2[0], g.x2[1])
         return await on_session(store, session_id, lambda s: json_response(
-            {"Y": s.predict_grid(tuple(g.x1), tuple(g.x2), g.n)}), inline=g.n * g.n <= INLINE_MAX_ROWS)
-    check_dataset_size(len(body.X), settings, "X")
-    return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(body.X)}),
-                            inline=len(body.X) <= INLINE_MAX_ROWS)
+            {"Y": s.predict_grid(x1, x2, g.n)}), inline=g.n * g.n <= INLINE_MAX_ROWS)
+    X = body.X
+    assert X is not None
+    check_dataset_size(len(X), settings, "X")
+    return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(X)}),
+                            inline=len(X) <= INLINE_MAX_ROWS)
 
 
 @router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
