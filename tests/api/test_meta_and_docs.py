@@ -105,10 +105,13 @@ def test_every_post_and_put_has_an_example_body_that_works(api, h, path, method)
     assert examples, f"{method.upper()} {path} has no example body"
     # every example is a valid request: it runs on a lecture session
     for example in examples:
+        url = path
         if "{session_id}" in path:
             sid = h.create(preset="lecture")["id"]
             url = path.replace("{session_id}", sid)
-        else:
-            url = path
+        if "{exercise_id}" in path:
+            sid = h.create(preset="lecture")["id"]
+            eid = h.client.post(f"/api/sessions/{sid}/exercises", json={}).json()["id"]
+            url = path.replace("{exercise_id}", eid)
         r = api.request(method.upper(), url, json=example)
         assert r.status_code in (200, 201), f"{method.upper()} {path} example {example}: {r.text}"

@@ -448,6 +448,8 @@ class AnswersBody(Strict):
 
 class RevealBody(Strict):
     blank: Annotated[int, Field(ge=0, le=1_000_000)]
+    model_config = ConfigDict(strict=True, extra="forbid",
+                              json_schema_extra={"examples": [{"blank": 0}]})
 
 
 class BlankOut(BaseModel):

@@ -214,8 +214,8 @@ class Session:
 
     @contextmanager
     def _example_finite(self, xv: np.ndarray, field: str = "x"):
-        """As finite(field), but an overflow the target y* causes (the network's output on x
-        alone is finite, its loss against y* is not) is reported on y."""
+        """As finite(field), but an overflow the target y* causes is reported on y: the
+        network's output on x and its loss against y* = 0 are finite, against y* not."""
         try:
             with finite(field):
                 yield
@@ -224,7 +224,7 @@ class Session:
                 raise
             try:
                 with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                    engine.forward(self.arch, self.weights, xv)
+                    engine.forward(self.arch, self.weights, xv, np.zeros(self.arch.layers[-1]))
             except FloatingPointError:
                 raise exc from None
             raise InputError("y", "the target y* is too large for this network: the loss "
