@@ -24,6 +24,7 @@ export const SHORTCUTS = [
   { keys: ['l'], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
   { keys: ['p'], action: 'projector', text: 'Projector mode on/off' },
   { keys: ['e'], action: 'export', text: 'Export the session as a .json file' },
+  { keys: ['c'], action: 'class', text: 'Class: open a live class on this session (join code, questions)' },
   { keys: ['?'], action: 'help', text: 'Show / hide this list' },
   { keys: ['Esc'], action: 'escape', text: 'Close this list, clear the selection' },
 ];
@@ -638,6 +639,7 @@ export function handleKey(event) {
     p: toggleProjector,
     a: () => toggleSetup(),
     e: exportSession,
+    c: () => $('btn-class')?.click(),
     '?': () => toggleHelp(),
     Escape: escape,
   };

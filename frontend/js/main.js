@@ -3,6 +3,7 @@ import { initControls, start } from './controls.js';
 import { mountNetwork } from './views/network.js';
 import { mountPhase } from './views/phase.js';
 import { mountHelp } from './views/help.js';
+import { mountLive } from './live.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -20,6 +21,7 @@ async function mountOptional(path, name, id) {
 }
 
 initControls();
+mountLive(); // issue 15: follow the session's events (two tabs stay in step)
 mountHelp(byId('help-list'));
 mountPhase(byId('phase'));
 mountNetwork(byId('network'));
@@ -28,5 +30,6 @@ await Promise.all([
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
+  mountOptional('./views/class-panel.js', 'mountClassPanel', 'btn-class'),
 ]);
 await start();
