@@ -22,7 +22,7 @@ from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
 from ..exercises import ExerciseStore
 from ..live import EventHub
-from .routes import events, exercises, meta, sessions, traces, training
+from .routes import classes, events, exercises, meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_expire_periodically(store))
+        class_sweeper = asyncio.create_task(classes.sweep(app.state.classes))
         url = f"http://{settings.host}:{settings.port}/"
         log.info("Backprop Explorer: %s", url)
         if app.state.demo_session_id:
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
             yield
         finally:
             sweeper.cancel()
+            class_sweeper.cancel()
             app.state.exercises.close()
             if store.backend:
                 store.backend.close()
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     # the hot routes first: FastAPI matches routes in order
     for module in (traces, sessions, training, meta, exercises, events):
         app.include_router(module.router)
+    classes.install(app)       # live classes: app.state.classes, its events, hooks, routes
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

@@ -31,6 +31,8 @@ class Settings:
     max_train_work: int = 50_000_000  # updates × batch × parameters in one train call
     max_body_bytes: int = 8_000_000
     max_gradcheck_parameters: int = 5_000   # gradcheck does 4 forward passes per parameter
+    max_classes: int = 100                  # live classes (classroom/)
+    class_idle_timeout: float = 4 * 3600    # seconds a class may go unused before it ends
     cors_origins: list[str] = field(default_factory=list)
 
     @classmethod
