@@ -186,3 +186,45 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
     expect(panel).to_be_hidden()
     for student in (laptop, phone):
         expect(student.get_by_test_id("mode")).to_contain_text("ended")
+
+
+def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_server: str):
+    teacher = browser.new_context().new_page()
+    ready(teacher, f"{live_server}/")
+    sid = teacher.locator("body").get_attribute("data-session")
+    teacher.locator("#btn-class").click()
+    code = teacher.get_by_test_id("class-code")
+    expect(code).to_have_text(re.compile(r"^\w{6}$"))
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    join(phone, live_server, code.inner_text(), "Bo")
+    expect(teacher.get_by_test_id("class-students")).to_have_text("1 student")
+
+    teacher.get_by_test_id("class-question-kind").select_option("pick_weight")
+    teacher.get_by_test_id("class-ask").click()
+    expect(phone.get_by_test_id("pick-hint")).to_be_visible()
+    expect(phone.get_by_test_id("answer-form")).to_be_hidden()
+    # the largest |∂L/∂w| on the question's example, over every weight and bias
+    class_id = teacher.locator("body").get_attribute("data-class-id")
+    token = teacher.evaluate("document.querySelector('[data-testid=class-csv]').href.split('token=')[1]")
+    ex = httpx.get(f"{live_server}/api/classes/{class_id}", params={"token": token}, timeout=5).json()["question"]["example"]
+    grads = httpx.post(f"{live_server}/api/sessions/{sid}/backward", json={"x": ex["x"], "y": ex["y"]},
+                       timeout=5).json()["grads"]
+    best = max(((abs(g["dL_dW"][i][j]), k, i + 1, j + 1) for k, g in enumerate(grads)
+                for i in range(len(g["dL_dW"])) for j in range(len(g["dL_dW"][i]))), default=None)
+    best = max([best] + [(abs(g["dL_db"][j]), k, 0, j + 1) for k, g in enumerate(grads) for j in range(len(g["dL_db"]))])
+    _, k, i, j = best
+    wrong = (1, 1, 1) if (k + 1, i, j) != (1, 1, 1) else (1, 2, 1)
+    # a wrong tap first, then the right one: the new answer replaces the old
+    phone.get_by_test_id(f"edge-{wrong[0]}-{wrong[1]}-{wrong[2]}").dispatch_event("click")
+    expect(phone.get_by_test_id("answer-status")).to_contain_text("You picked")
+    phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}").dispatch_event("click")
+    expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "1")
+    hist = teacher.get_by_test_id("class-histogram")
+    expect(hist).to_have_attribute("data-kind", "pick_weight")
+    expect(hist).to_have_attribute("data-total", "1")
+    teacher.get_by_test_id("class-reveal").click()
+    expect(hist.locator(".bin.correct")).to_have_count(1)
+    expect(hist.locator(".bin.correct")).to_have_attribute("data-count", "1")
+    expect(phone.get_by_test_id("answer-result")).to_have_attribute("data-right", "true")
+    # the right weight is shown selected on the student's network
+    expect(phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}")).to_have_class(re.compile("selected"))

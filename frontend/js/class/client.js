@@ -1,6 +1,7 @@
 // The class REST API (issue 15 item 5) for the teacher panel and the student page: same-origin
 // /api/classes…, the role's token as `Authorization: Bearer`. Errors are api.js's ApiError.
 import { ApiError } from '../api.js';
+import { labelUnicode } from '../format.js';
 
 function message(status, body) {
   const detail = body && body.detail;
@@ -140,4 +141,12 @@ export function weightOfSelection(selection) {
 
 export function selectionOfWeight(w) {
   return { kind: 'weight', layer: w.layer + 1, from: w.i + 1, to: w.j + 1 };
+}
+
+/** The server's plain-text labels ("δ_2^h", "∂L/∂w_12^o") in Unicode sub/superscripts, as
+ * format.js's labelUnicode writes the page's own labels ("δ₂ʰ", "∂L/∂w₁₂ᵒ"). */
+export function prettyLabel(text) {
+  return String(text ?? '')
+    .replace(/_(\(\d+\)|[\d,]+)/g, (_, sub) => labelUnicode({ base: '', sub, sup: '' }))
+    .replace(/\^(\(\d+\)|[ho\d]+)/g, (_, sup) => labelUnicode({ base: '', sub: '', sup }));
 }

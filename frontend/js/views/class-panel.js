@@ -7,7 +7,7 @@
 import { getState, subscribe } from '../state.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode } from '../format.js';
 import {
-  answeredOf, binsOf, blankOfSelection, classApi, classEvents, clicksOf, diagnosesOf,
+  answeredOf, binsOf, blankOfSelection, classApi, classEvents, clicksOf, diagnosesOf, prettyLabel,
 } from '../class/client.js';
 
 // What the teacher can ask about the selection: [value, text, selection kinds it needs]
@@ -150,7 +150,7 @@ export function mountClassPanel(button) {
     if (!question) return;
     const revealed = results?.status === 'revealed' || (results?.expected !== null && results?.expected !== undefined);
     qBox.dataset.status = revealed ? 'revealed' : 'open';
-    qTitle.textContent = `Question${question.round > 1 ? ` (round ${question.round})` : ''}: ${question.label ?? ''}`;
+    qTitle.textContent = `Question${question.round > 1 ? ` (round ${question.round})` : ''}: ${prettyLabel(question.label)}`;
     const n = answeredOf(results);
     answered.textContent = `${n} answered${students ? ` of ${students}` : ''}`;
     answered.dataset.count = String(n);
@@ -179,7 +179,7 @@ export function mountClassPanel(button) {
         text: `right answer: ${text} · ${results.correct ?? 0} of ${n} right` }));
       for (const d of diagnosesOf(results)) {
         const value = typeof d.value === 'number' ? ` (gives ${formatNumber(d.value)})` : '';
-        diagnoses.append(el('li', { 'data-code': d.code, text: `${d.count} × ${d.message || d.code.replaceAll('_', ' ')}${value}` }));
+        diagnoses.append(el('li', { 'data-code': d.code, text: `${d.count} × ${prettyLabel(d.message) || d.code.replaceAll('_', ' ')}${value}` }));
       }
     }
   }
