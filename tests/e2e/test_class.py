@@ -180,8 +180,15 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
     expect(laptop.locator("body")).to_have_attribute("data-step", "2")
     expect(laptop.get_by_test_id("mode")).to_contain_text("following")
 
+    # --- a reload of the projector keeps the class, its students and the question's round
+    teacher.reload()
+    expect(teacher.locator("body")).to_have_attribute("data-ready", "true", timeout=15000)
+    expect(panel).to_be_visible()
+    expect(code_box).to_have_text(code)
+    expect(teacher.get_by_test_id("class-students")).to_have_text("2 students")
+    expect(teacher.get_by_test_id("class-question")).to_contain_text("round 2")
+
     # --- end the class: the students are told
-    teacher.locator("#btn-class").click()
     teacher.get_by_test_id("class-end").click()
     expect(panel).to_be_hidden()
     for student in (laptop, phone):

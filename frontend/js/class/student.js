@@ -105,6 +105,7 @@ function onQuestion(data) {
   $('answer-value').disabled = false;
   $('answer-go').disabled = false;
   if (pick) setState({ selection: null });
+  box.scrollIntoView({ block: 'nearest' });
   document.body.dataset.question = String(questionId(data));
 }
 

@@ -101,6 +101,7 @@ export function mountClassPanel(button) {
   function renderJoin() {
     if (!cls) return;
     code.textContent = cls.code;
+    button.replaceChildren(`Class ${cls.code} `, el('kbd', { text: 'C' }));
     const link = new URL(cls.join_url ?? `/class.html?code=${encodeURIComponent(cls.code)}`, window.location.href).href;
     url.textContent = `${window.location.host}/class.html`;
     url.title = link;
@@ -235,7 +236,12 @@ export function mountClassPanel(button) {
     });
   }
 
+  const STORE = (sid) => `bpx-class-${sid}`;
+
   function close(text) {
+    if (cls) {
+      try { sessionStorage.removeItem(STORE(cls.session_id)); } catch { /* storage unavailable */ }
+    }
     source?.close();
     source = null;
     clearInterval(pollTimer);
@@ -263,15 +269,38 @@ export function mountClassPanel(button) {
       failed(err);
       return;
     }
+    cls.session_id = s.session.id;
+    try { sessionStorage.setItem(STORE(cls.session_id), JSON.stringify(cls)); } catch { /* storage unavailable */ }
+    run();
+  }
+
+  function run() {
     document.body.dataset.classId = cls.id;
     students = 0;
     renderJoin();
     renderTarget();
     setOpen(true);
-    listen();
+    listen();            // on connect: students, the current question, its results and reveal
     phaseSent = null;
     sendPhase();
+    clearInterval(pollTimer);
     pollTimer = setInterval(() => { if (question) refreshResults(); }, 1500);
+  }
+
+  // A reload of the projector page keeps its class (this tab's storage holds the teacher token).
+  async function resume(sessionId) {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(STORE(sessionId)) ?? 'null'); } catch { saved = null; }
+    if (!saved || cls) return;
+    try {
+      await classApi.get(saved.id, saved.teacher_token);
+    } catch {
+      try { sessionStorage.removeItem(STORE(sessionId)); } catch { /* storage unavailable */ }
+      return;
+    }
+    if (cls || getState().session?.id !== sessionId) return;
+    cls = saved;
+    run();
   }
 
   // the micro-step the teacher shows, as the class's phase (the latest one, one call at a time)
@@ -375,9 +404,11 @@ export function mountClassPanel(button) {
   subscribe((s, prev) => {
     if (s.selection !== prev.selection || s.session !== prev.session) renderTarget();
     if (cls && (s.phaseIndex !== prev.phaseIndex || s.phases !== prev.phases)) sendPhase();
+    if (!cls && s.session && s.session.id !== prev.session?.id) resume(s.session.id);
     if (cls && prev.session && s.session && s.session.id !== prev.session.id) {
       say('This page now shows another session; the class still follows the one it was opened on.');
     }
   });
   renderTarget();
+  if (getState().session) resume(getState().session.id);
 }
