@@ -38,10 +38,18 @@ class Student:
         self.question: tuple[str, float] | None = None
         self.reveal: tuple[dict, float] | None = None
         self.closed = False
+        self.error: str | None = None
         self.ready = asyncio.Event()
         self.changed = asyncio.Event()
 
     async def follow(self, client: httpx.AsyncClient, url: str) -> None:
+        try:
+            await self._follow(client, url)
+        except httpx.HTTPError as exc:          # reported by the checks, not as a traceback
+            self.error = repr(exc)
+            self.changed.set()
+
+    async def _follow(self, client: httpx.AsyncClient, url: str) -> None:
         async with client.stream("GET", url, params={"token": self.token}) as r:
             if r.status_code != 200:
                 raise RuntimeError(f"student {self.n}: events {r.status_code}")
@@ -74,6 +82,8 @@ async def until(students: list[Student], done) -> None:
     deadline = time.monotonic() + WAIT
     for s in students:
         while not done(s):
+            if s.error:
+                raise RuntimeError(f"student {s.n}'s event stream failed: {s.error}")
             s.changed.clear()
             if done(s):
                 break
@@ -94,13 +104,16 @@ def pct(samples: list[float], q: float) -> float:
 async def run(url: str, n_students: int, steps: int) -> dict:
     limits = httpx.Limits(max_connections=n_students + 20, max_keepalive_connections=n_students + 20)
     timeout = httpx.Timeout(60.0, read=120.0)
+    # the students' event streams hold one connection each; their answers use another pool
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client, \
+            httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=50),
+                              timeout=httpx.Timeout(60.0, pool=None)) as answering, \
             httpx.AsyncClient(base_url=url, timeout=timeout) as teacher:
         sid = (await teacher.post("/api/sessions", json={"preset": "lecture"})).json()["id"]
         cls = (await teacher.post("/api/classes", json={"session_id": sid})).json()
         cid, auth = cls["id"], {"Authorization": f"Bearer {cls['teacher_token']}"}
         students = [Student(n) for n in range(n_students)]
-        joined = await asyncio.gather(*(client.post("/api/classes/join",
+        joined = await asyncio.gather(*(answering.post("/api/classes/join",
                                                     json={"code": cls["code"], "name": f"s{n}"})
                                         for n in range(n_students)))
         for s, r in zip(students, joined):
@@ -137,7 +150,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         # every student answers, a third with the classic mistake
         values = [no_local if s.n % 3 == 0 else delta for s in students]
         t0 = time.perf_counter()
-        answers = await asyncio.gather(*(client.post(
+        answers = await asyncio.gather(*(answering.post(
             f"/api/classes/{cid}/questions/{qid}/answers", json={"value": v},
             headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values)))
         answer_time = time.perf_counter() - t0
@@ -173,6 +186,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         "reveal marks the right bar": right.get(key(delta)) is True and
         (n_wrong == 0 or right.get(key(no_local)) is False),
         "closed reached everyone": all(s.closed for s in students),
+        "no stream failed": not any(s.error for s in students),
     }
     return {"fanout": fanout, "question_fanout": question_fanout, "reveal_fanout": reveal_fanout,
             "answer_time": answer_time, "checks": checks}

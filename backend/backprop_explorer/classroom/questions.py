@@ -221,7 +221,7 @@ class Question:
                 number_, name = names.get(a.student, (0, ""))
                 rows.append([self.id, self.label, r, number_, name,
                              "" if a.value is None else repr(a.value),
-                             "" if a.weight is None else "%d:%d:%d" % a.weight,
+                             "" if a.weight is None else "{}:{}:{}".format(*a.weight),
                              "true" if a.correct else "false",
                              "" if a.diagnosis is None else a.diagnosis[0]])
         return rows
