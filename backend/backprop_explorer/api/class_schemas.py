@@ -40,6 +40,8 @@ class JoinOut(BaseModel):
 class PhaseBody(Strict):
     phase: Annotated[int, Field(ge=0, le=MAX_PHASE)] = Field(
         description="the index of the phase (micro-step) the teacher's page shows")
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"phase": 3}]})
 
 
 class BlankSpec(Strict):

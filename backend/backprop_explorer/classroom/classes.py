@@ -39,6 +39,7 @@ MAX_PHASE = 100_000
 WRONG_CODES = 20              # wrong join codes per client address …
 WRONG_WINDOW = 600.0          # … per this many seconds; then 429 until the oldest ages out
 MAX_CLIENTS_TRACKED = 10_000  # addresses remembered for the rate limit (oldest dropped)
+RESULTS_EVERY = 0.1           # seconds: the students' answered count at most this often
 
 
 class Forbidden(PermissionError):
@@ -78,6 +79,7 @@ class Class:
     last_step_json: bytes = b"null"
     seen: tuple[int, np.ndarray, int, int, float] | None = None      # step, flat, epoch, cursor, γ
     closed: bool = False
+    results_pending: bool = False        # the students' counts wait for a timer
 
     def role(self, token: str | None) -> tuple[Role, Student | None]:
         if same(token, self.teacher_token):
@@ -99,11 +101,12 @@ class ClassRoom:
     """Every live class, by id and by join code, and the events they send.
 
     `publish(cls, audience, name, data)` is given by the API layer (events are its
-    business); audience is "teacher", "students" or "all"; `close(cls)` ends the streams.
+    business); audience is "teacher", "students" or "all"; `close(cls, reason)` ends the
+    streams.
     `state_of(session)` is the session's state as the members see it (no id)."""
 
     def __init__(self, store, publish: Callable[[Class, str, str, Any], None],
-                 close: Callable[[Class], None], state_of: Callable[[Session], bytes],
+                 close: Callable[[Class, str], None], state_of: Callable[[Session], bytes],
                  step_of: Callable[[StepResult, Session], bytes],
                  max_classes: int = 100, idle_timeout: float = 4 * 3600,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -287,7 +290,7 @@ class ClassRoom:
             cls.questions[q.id] = q
             cls.current = q.id
             self._publish(cls, "all", "question", q.public())
-            self._publish_results(cls, q)
+            self._publish_results(cls, q, now=True)
         return q
 
     def answer(self, cls: Class, qid: str, student: Student, value: float | None,
@@ -304,9 +307,25 @@ class ClassRoom:
             self._publish_results(cls, q)
         return a
 
-    def _publish_results(self, cls: Class, q: Question) -> None:
-        self._publish(cls, "students", "results", q.counts())
+    def _publish_results(self, cls: Class, q: Question, now: bool = False) -> None:
+        """The projector's results at once; the students' counts at most every
+        RESULTS_EVERY seconds (200 answers would otherwise be 200 × 200 events), the last
+        one always sent."""
         self._publish(cls, "teacher", "results", q.teacher_results())
+        if now:
+            self._publish(cls, "students", "results", q.counts())
+        elif not cls.results_pending:
+            cls.results_pending = True
+            timer = threading.Timer(RESULTS_EVERY, self._flush_results, (cls,))
+            timer.daemon = True
+            timer.start()
+
+    def _flush_results(self, cls: Class) -> None:
+        with cls.lock:
+            cls.results_pending = False
+            q = cls.questions.get(cls.current or "")
+            if q is not None and not cls.closed:
+                self._publish(cls, "students", "results", q.counts())
 
     def reveal(self, cls: Class, qid: str) -> Question:
         with cls.lock:
@@ -325,7 +344,7 @@ class ClassRoom:
             q.revealed = False
             cls.current = q.id
             self._publish(cls, "all", "question", q.public())
-            self._publish_results(cls, q)
+            self._publish_results(cls, q, now=True)
         return q
 
     # ---- explore on my own ----
@@ -359,7 +378,7 @@ class ClassRoom:
                 out["my_answer"] = None if mine is None else {
                     "value": mine.value,
                     "weight": None if mine.weight is None else dict(zip(("layer", "i", "j"),
-                                                                         mine.weight)),
+                                                                         mine.weight, strict=True)),
                     "correct": mine.correct if q is not None and q.revealed else None,
                     "diagnosis": None if not (q is not None and q.revealed and mine.diagnosis)
                     else {"code": mine.diagnosis[0], "message": mine.diagnosis[1]}}

@@ -13,6 +13,7 @@ diagnoses with counts, clicks per weight."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,10 +113,10 @@ class Question:
             top = self.gradients[self.best()]
             correct = self.gradients[weight] >= top - max(self.rtol * top, self.atol)
             return Answer(student, None, weight, correct, None)
-        if value is None:
-            raise InputError("value", 'this question asks for a number: {"value": …}')
         if weight is not None:
             raise InputError("weight", "this question asks for a number, not a weight")
+        if value is None:
+            raise InputError("value", 'this question asks for a number: {"value": …}')
         if not math.isfinite(value):
             raise InputError("value", "must be a finite number")
         assert self.blank is not None
@@ -141,7 +142,7 @@ class Question:
         """Numeric answers of this round grouped: each distinct value (to DIGITS significant
         digits) is a bar while there are at most MAX_BINS of them, else MAX_BINS equal-width
         bins over [min, max]. Bars: {"lo", "hi", "count"} in increasing order; once revealed,
-        "right": whether the expected value falls in it."""
+        "right": a value bar within rtol/atol of the expected value, the range bin holding it."""
         values = [a.value for a in self.answers.values() if a.value is not None]
         if not values:
             return []
@@ -154,16 +155,19 @@ class Question:
                     b["right"] = matches(b["lo"], self.blank.expected, self.rtol, self.atol)
             return bins
         lo, hi = min(values), max(values)
-        width = (hi - lo) / MAX_BINS
+        edges = [lo + n * (hi - lo) / MAX_BINS for n in range(MAX_BINS)] + [hi]
+
+        def index(v: float) -> int:           # [edge n, edge n+1), the last bin closed
+            return min(bisect_right(edges, v) - 1, MAX_BINS - 1)
+
         counts = [0] * MAX_BINS
         for v in values:
-            counts[min(int((v - lo) / width), MAX_BINS - 1)] += 1
-        bins = [{"lo": lo + n * width, "hi": hi if n == MAX_BINS - 1 else lo + (n + 1) * width,
-                 "count": c} for n, c in enumerate(counts)]
+            counts[index(v)] += 1
+        bins = [{"lo": edges[n], "hi": edges[n + 1], "count": c} for n, c in enumerate(counts)]
         if self.revealed:
             assert self.blank is not None
             e = self.blank.expected
-            hit = None if not lo <= e <= hi else min(int((e - lo) / width), MAX_BINS - 1)
+            hit = index(e) if lo <= e <= hi else None
             for n, b in enumerate(bins):
                 b["right"] = n == hit
         return bins
@@ -217,7 +221,7 @@ class Question:
                 number_, name = names.get(a.student, (0, ""))
                 rows.append([self.id, self.label, r, number_, name,
                              "" if a.value is None else repr(a.value),
-                             "" if a.weight is None else "%d:%d:%d" % a.weight,
+                             "" if a.weight is None else "{}:{}:{}".format(*a.weight),
                              "true" if a.correct else "false",
                              "" if a.diagnosis is None else a.diagnosis[0]])
         return rows

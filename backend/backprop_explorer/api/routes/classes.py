@@ -11,15 +11,15 @@ import asyncio
 import csv
 import io
 import logging
+from typing import Any
 
 import segno
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ... import engine
+from ...classroom import MAX_STUDENTS, Class, ClassRoom, Forbidden, Question, Role, TooManyWrongCodes
 from ...engine import InputError
-from ...classroom import (MAX_STUDENTS, Class, ClassRoom, Forbidden, Question, Role,
-                          TooManyWrongCodes)
 from ...exercises.blanks import make_blank
 from ...live import EventHub
 from ...live.hub import TooManySubscribers
@@ -36,10 +36,11 @@ router = APIRouter(prefix="/api/classes", tags=["classes"], responses=schemas.CO
 JOIN_PATH = "/class.html"        # the students' page; join_url = JOIN_PATH?code=<code>
 SWEEP_EVERY = 30.0               # seconds between idle-class sweeps
 
-FORBIDDEN = {403: {"model": schemas.ErrorDetail,
+Responses = dict[int | str, dict[str, Any]]
+FORBIDDEN: Responses = {403: {"model": schemas.ErrorDetail,
                    "description": "no token, or not this class's teacher (student) token"}}
-NOT_FOUND = {404: {"model": schemas.ErrorDetail, "description": "unknown or ended class"}}
-TEACHER = {**FORBIDDEN, **NOT_FOUND}
+NOT_FOUND: Responses = {404: {"model": schemas.ErrorDetail, "description": "unknown or ended class"}}
+TEACHER: Responses = {**FORBIDDEN, **NOT_FOUND}
 
 
 def _token(request: Request) -> str | None:
