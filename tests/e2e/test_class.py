@@ -235,3 +235,10 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     expect(phone.get_by_test_id("answer-result")).to_have_attribute("data-right", "true")
     # the right weight is shown selected on the student's network
     expect(phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}")).to_have_class(re.compile("selected"))
+    # the next question (the loss: no selection needed) replaces it on the phone
+    teacher.get_by_test_id("class-question-kind").select_option("loss")
+    teacher.get_by_test_id("class-ask").click()
+    expect(phone.get_by_test_id("answer-form")).to_be_visible()
+    expect(phone.get_by_test_id("question-title")).to_contain_text(
+        f"for x = ({', '.join(fmt(v) for v in ex['x'])})")
+    expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "0")

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAnswer } from '../../frontend/js/class/answer.js';
 import {
-  binsOf, blankOfSelection, clicksOf, prettyLabel, selectionOfWeight, weightOfSelection,
+  binsOf, blankOfSelection, clicksOf, exampleText, prettyLabel, selectionOfWeight, weightOfSelection,
 } from '../../frontend/js/class/client.js';
 
 test('typed answers: minus signs, decimal comma, exponents; junk refused', () => {
@@ -52,4 +52,9 @@ test("the server's labels in Unicode sub- and superscripts", () => {
   assert.equal(prettyLabel('δ_2^h = z2(1 − z2)·w_21^o·δ^o'), 'δ₂ʰ = z2(1 − z2)·w₂₁ᵒ·δᵒ');
   assert.equal(prettyLabel('z_1^(2)'), 'z₁⁽²⁾');
   assert.equal(prettyLabel(null), '');
+});
+
+test("a question's frozen example as text", () => {
+  assert.equal(exampleText({ x: [1, -1], y: [1] }), ' for x = (1, −1), y* = 1');
+  assert.equal(exampleText(null), '');
 });

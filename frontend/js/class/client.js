@@ -1,7 +1,7 @@
 // The class REST API (issue 15 item 5) for the teacher panel and the student page: same-origin
 // /api/classes…, the role's token as `Authorization: Bearer`. Errors are api.js's ApiError.
 import { ApiError } from '../api.js';
-import { labelUnicode } from '../format.js';
+import { formatNumber, labelUnicode } from '../format.js';
 
 function message(status, body) {
   const detail = body && body.detail;
@@ -150,3 +150,11 @@ export function prettyLabel(text) {
     .replace(/_(\(\d+\)|[\d,]+)/g, (_, sub) => labelUnicode({ base: '', sub, sup: '' }))
     .replace(/\^(\(\d+\)|[ho\d]+)/g, (_, sup) => labelUnicode({ base: '', sub: '', sup }));
 }
+
+/** " for x = (1, −1), y* = 1" of a question's frozen example. */
+export function exampleText(example) {
+  if (!example || !Array.isArray(example.x)) return '';
+  const v = (a) => a.map((x) => formatNumber(x)).join(', ');
+  return ` for x = (${v(example.x)}), y* = ${v(example.y ?? [])}`;
+}
+

@@ -7,7 +7,7 @@ import { buildPhases, clampPhase } from '../timeline.js';
 import { formatNumber, labelUnicode, weightLabel } from '../format.js';
 import { mountNetwork } from '../views/network.js';
 import { mountPhase } from '../views/phase.js';
-import { classApi, classEvents, prettyLabel, selectionOfWeight, weightOfSelection } from './client.js';
+import { classApi, classEvents, exampleText, prettyLabel, selectionOfWeight, weightOfSelection } from './client.js';
 import { parseAnswer } from './answer.js';
 import { keepInView } from './viewport.js';
 
@@ -95,7 +95,7 @@ function onQuestion(data) {
   box.dataset.kind = data.kind ?? 'value';
   box.dataset.state = 'open';
   const pick = data.kind === 'pick_weight';
-  $('question-title').textContent = data.label ? `${pick ? '' : 'What is '}${prettyLabel(data.label)}${pick ? '' : '?'}` : (pick ? 'Click the weight with the largest |∂L/∂w|' : 'Your answer?');
+  $('question-title').textContent = data.label ? `${pick ? '' : 'What is '}${prettyLabel(data.label)}${pick ? '' : `${exampleText(data.example)}?`}` : (pick ? 'Click the weight with the largest |∂L/∂w|' : 'Your answer?');
   $('answer-form').hidden = pick;
   $('pick-hint').hidden = !pick;
   $('answer-status').textContent = pick ? '' : 'Type a number and press Send (you can change it until the reveal).';

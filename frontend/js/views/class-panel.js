@@ -7,7 +7,7 @@
 import { getState, subscribe } from '../state.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode } from '../format.js';
 import {
-  answeredOf, binsOf, blankOfSelection, classApi, classEvents, clicksOf, diagnosesOf, prettyLabel,
+  answeredOf, binsOf, blankOfSelection, classApi, classEvents, clicksOf, diagnosesOf, exampleText, prettyLabel,
 } from '../class/client.js';
 
 // What the teacher can ask about the selection: [value, text, selection kinds it needs]
@@ -17,6 +17,7 @@ export const QUESTION_KINDS = [
   ['dL_ds', 'δ = ∂L/∂s of the selected unit', 'unit'],
   ['a', 'the output (activation) of the selected unit', 'unit'],
   ['s', 's = Σ w·a of the selected unit', 'unit'],
+  ['loss', 'the loss L on the next example', 'none'],
   ['pick_weight', 'click the weight with the largest |∂L/∂w|', null],
 ];
 
@@ -118,6 +119,11 @@ export function mountClassPanel(button) {
   function renderTarget() {
     const s = getState();
     const needs = QUESTION_KINDS.find((k) => k[0] === kind.value)?.[2];
+    if (needs === 'none') {
+      target.textContent = 'on the session’s next example, as the next Step would use';
+      ask.disabled = !cls;
+      return;
+    }
     if (!needs) {
       target.textContent = 'students click a weight on their network';
       ask.disabled = !cls;
@@ -125,7 +131,9 @@ export function mountClassPanel(button) {
     }
     const sel = s.selection;
     const ok = sel && sel.kind === needs && !(needs === 'unit' && sel.layer === 0);
-    target.textContent = ok ? `about ${selectionText(sel, s.session.network.layers)}` : `select a ${needs} on the network first`;
+    target.textContent = ok
+      ? `about ${selectionText(sel, s.session.network.layers)}, on the next example at the current weights (what the next Step computes)`
+      : `select a ${needs} on the network first`;
     ask.disabled = !cls || !ok;
   }
 
@@ -151,7 +159,7 @@ export function mountClassPanel(button) {
     if (!question) return;
     const revealed = results?.status === 'revealed' || (results?.expected !== null && results?.expected !== undefined);
     qBox.dataset.status = revealed ? 'revealed' : 'open';
-    qTitle.textContent = `Question${question.round > 1 ? ` (round ${question.round})` : ''}: ${prettyLabel(question.label)}`;
+    qTitle.textContent = `Question${question.round > 1 ? ` (round ${question.round})` : ''}: ${prettyLabel(question.label)}${exampleText(question.example)}`;
     const n = answeredOf(results);
     answered.textContent = `${n} answered${students ? ` of ${students}` : ''}`;
     answered.dataset.count = String(n);
@@ -215,10 +223,10 @@ export function mountClassPanel(button) {
       students: noteStudents,
       question: (d) => {
         if (!question || d.question_id !== question.id || d.round !== question.round) {
-          question = { id: d.question_id, kind: d.kind, label: d.label, round: d.round };
+          question = { id: d.question_id, kind: d.kind, label: d.label, round: d.round, example: d.example };
           results = null;
         } else {
-          question = { ...question, label: d.label, kind: d.kind };
+          question = { ...question, label: d.label, kind: d.kind, example: d.example };
         }
         renderQuestion();
       },
@@ -338,6 +346,9 @@ export function mountClassPanel(button) {
     if (kind.value === 'pick_weight') {
       body = { kind: 'pick_weight' };
       label = 'click the weight with the largest |∂L/∂w|';
+    } else if (kind.value === 'loss') {
+      body = { blank: { quantity: 'loss' } };
+      label = 'L';
     } else {
       const blank = blankOfSelection(s.selection, kind.value);
       if (!blank) {
