@@ -56,6 +56,8 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
     join(laptop, live_server, code, "Ada")
     join(phone, live_server, code, "")
     expect(teacher.get_by_test_id("class-students")).to_have_text("2 students")
+    expect(phone.get_by_test_id("waiting")).to_be_visible()    # no step to follow yet
+    expect(phone.get_by_test_id("phase")).to_be_hidden()
 
     # --- the students follow the teacher's micro-step
     teacher.get_by_test_id("class-hide").click()
@@ -67,6 +69,7 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
     title = teacher.get_by_test_id("phase-name").inner_text()
     for student in (laptop, phone):
         expect(student.locator("body")).to_have_attribute("data-step", "1")
+        expect(student.get_by_test_id("waiting")).to_be_hidden()
         expect(student.locator("body")).to_have_attribute("data-phase-index", "2")
         expect(student.get_by_test_id("phase-name")).to_have_text(title)
         expect(student.get_by_test_id("unit-2-1")).to_be_visible()

@@ -65,15 +65,16 @@ function follow() {
   const patch = { session };
   if (step !== (s.trace?.data ?? null)) {
     // The teacher's micro-step is an index into the step's phases (forward, loss, backward,
-    // update); without a step the phases of one are still named, with no values drawn.
+    // update); before the first step (or after an undo) there is none to follow.
     patch.trace = step ? { kind: 'step', data: step } : null;
-    patch.phases = buildPhases(step ?? { update: [] }, session.network);
+    patch.phases = step ? buildPhases(step, session.network) : [];
   }
   patch.phaseIndex = clampPhase(patch.phases ?? s.phases, latest.phase);
   setState(patch);
   document.body.dataset.step = String(session.step);
   document.body.dataset.phaseIndex = String(getState().phaseIndex);
   $('mode').textContent = `following the teacher · step ${session.step}`;
+  $('waiting').hidden = !!step;
 }
 
 // ---------------------------------------------------------------- questions
