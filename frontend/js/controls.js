@@ -29,6 +29,7 @@ export const SHORTCUTS = [
   { keys: ['p'], match: ['p'], action: 'projector', text: 'Projector mode on/off', run: () => toggleProjector() },
   { keys: ['x'], match: ['x'], action: 'exercise', text: 'Exercise mode: compute the step yourself, graded value by value', run: () => toggleExercise() },
   { keys: ['e'], match: ['e'], action: 'export', text: 'Export the session as a .json file', run: () => exportSession() },
+  { keys: ['c'], match: ['c'], action: 'class', text: 'Class: open a live class on this session (join code, questions)', run: () => document.getElementById('btn-class')?.click() },
   { keys: ['?'], match: ['?'], action: 'help', text: 'Show / hide this list', run: () => toggleHelp() },
   { keys: ['Esc'], match: ['Escape'], action: 'escape', text: 'Close this list or the setup panel, clear the selection', run: () => escape() },
 ];

@@ -4,6 +4,7 @@ import { mountNetwork } from './views/network.js';
 import { mountPhase } from './views/phase.js';
 import { mountHelp } from './views/help.js';
 import { loadMeta } from './notation.js';
+import { mountLive } from './live.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -22,6 +23,7 @@ async function mountOptional(path, name, id) {
 
 await loadMeta(); // the server's activation/loss table (GET /api/meta), before the setup form
 initControls();
+mountLive(); // issue 15: follow the session's events (two tabs stay in step)
 mountHelp(byId('help-list'));
 mountPhase(byId('phase'));
 mountNetwork(byId('network'));
@@ -31,5 +33,6 @@ await Promise.all([
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
   mountOptional('./views/exercise.js', 'mountExercise', 'exercise'),
+  mountOptional('./views/class-panel.js', 'mountClassPanel', 'btn-class'),
 ]);
 await start();

@@ -105,13 +105,36 @@ def test_every_post_and_put_has_an_example_body_that_works(api, h, path, method)
     assert examples, f"{method.upper()} {path} has no example body"
     # every example is a valid request: it runs on a lecture session
     for example in examples:
-        url = path
+        url, headers = path, {}
         if "{session_id}" in path:
             sid = h.create(preset="lecture")["id"]
             url = path.replace("{session_id}", sid)
-        if "{exercise_id}" in path:
+        elif "{exercise_id}" in path:
             sid = h.create(preset="lecture")["id"]
             eid = h.client.post(f"/api/sessions/{sid}/exercises", json={}).json()["id"]
             url = path.replace("{exercise_id}", eid)
-        r = api.request(method.upper(), url, json=example)
+        elif path.startswith("/api/classes"):
+            url, example, headers = _class_call(api, h, path, example)
+        r = api.request(method.upper(), url, json=example, headers=headers)
         assert r.status_code in (200, 201), f"{method.upper()} {path} example {example}: {r.text}"
+
+
+def _class_call(api, h, path: str, example: dict) -> tuple[str, dict, dict[str, str]]:
+    """A live-class route's example on a real class of a lecture session, with the token the
+    route needs (the examples name a session, a code, a question the test makes here)."""
+    sid = h.create(preset="lecture")["id"]
+    if path == "/api/classes":
+        return path, {**example, "session_id": sid}, {}
+    cls = api.post("/api/classes", json={"session_id": sid}).json()
+    if path == "/api/classes/join":
+        return path, {**example, "code": cls["code"]}, {}
+    teacher = {"Authorization": f"Bearer {cls['teacher_token']}"}
+    url = path.replace("{class_id}", cls["id"])
+    if "{question_id}" not in path:
+        return url, example, teacher
+    ask = {"kind": "pick_weight"} if "weight" in example else {"blank": {"quantity": "loss"}}
+    qid = api.post(f"/api/classes/{cls['id']}/questions", json=ask,
+                   headers=teacher).json()["question_id"]
+    student = api.post("/api/classes/join", json={"code": cls["code"]}).json()
+    return (url.replace("{question_id}", qid), example,
+            {"Authorization": f"Bearer {student['student_token']}"})

@@ -65,3 +65,10 @@ def test_ui_bench_quick(tmp_path):
     pytest.importorskip("playwright.sync_api")
     data = run_script("ui", tmp_path, timeout=300)
     assert data["networks"]
+
+
+def test_classroom_bench_quick(tmp_path):
+    data = run_script("classroom", tmp_path)
+    assert data["students"] == 12 and data["steps"] == 2
+    assert data["checks"] and all(data["checks"].values()), data["checks"]
+    assert data["fanout"]["n"] == 12 * 2 and data["fanout"]["p50"] > 0

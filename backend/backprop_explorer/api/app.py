@@ -24,7 +24,7 @@ from .config import Settings
 from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders
 from .protocol import server_options
-from .routes import events, exercises, health, meta, sessions, traces, training
+from .routes import classes, events, exercises, health, meta, sessions, traces, training
 
 log = logging.getLogger("backprop_explorer")
 
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         gc.collect()
         gc.freeze()
         sweeper = asyncio.create_task(_expire_periodically(store))
+        class_sweeper = asyncio.create_task(classes.sweep(app.state.classes))
         urls = settings.urls()      # for 0.0.0.0 / ::, the addresses students can open
         url = urls[0]
         log.info("Backprop Explorer: %s", "  ".join(urls))
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
             yield
         finally:
             sweeper.cancel()
+            class_sweeper.cancel()
             app.state.exercises.close()
             if store.backend:
                 store.backend.close()
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     # the hot routes first: FastAPI matches routes in order
     for module in (traces, sessions, training, meta, health, exercises, events):
         app.include_router(module.router)
+    classes.install(app)       # live classes: app.state.classes, its events, hooks, routes
     # after every API route, before the frontend's mount: any method, any /api/ path
     app.router.add_route("/api/{rest:path}", _api_fallback(app), methods=list(ALL_METHODS),
                          include_in_schema=False)

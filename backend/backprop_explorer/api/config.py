@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     max_train_work: Count = 50_000_000  # updates × batch × parameters in one train call
     max_body_bytes: Count = 8_000_000  # bytes of one request body
     max_gradcheck_parameters: Count = 5_000  # gradcheck does 4 forward passes per parameter
+    max_classes: Count = 100  # live classes (classroom/)
+    class_idle_timeout: Seconds = 4 * 3600  # seconds a class may go unused before it ends
     cors_origins: Annotated[list[str], NoDecode] = []  # other sites allowed to call the API (CORS)
     # store budget, response bounds and connection limits
     max_session_bytes: Count = 1_000_000_000  # all sessions: parameters × (1 + undo levels) × 8 bytes

@@ -54,14 +54,8 @@ def make_blanks(arch: Architecture, weights: Weights, learning_rate: float, x: n
     out: list[Blank] = []
 
     def add(q: str, layer: int | None, **idx: int) -> None:
-        if q not in wanted:
-            return
-        b = Blank(len(out), q, layer, idx.get("unit"), idx.get("i"), idx.get("j"))
-        b.label = note.quantity(q, layer if layer is not None else arch_depth - 1,
-                                b.unit, b.i, b.j).text
-        b.expected = ctx.expected(q, layer, b.unit, b.i, b.j)
-        b.mistakes = diagnosis.mistakes(ctx, note, b)
-        out.append(b)
+        if q in wanted:
+            out.append(_blank(ctx, note, len(out), q, layer, **idx))
 
     arch_depth = len(arch.layers) - 1
     layers = step.backward.forward.layers
@@ -108,3 +102,23 @@ def make_blanks(arch: Architecture, weights: Weights, learning_rate: float, x: n
         for u in range(n_out):
             add("b_after", k, unit=u)
     return out
+
+
+def _blank(ctx: diagnosis.Context, note: Notation, n: int, q: str, layer: int | None,
+           unit: int | None = None, i: int | None = None, j: int | None = None) -> Blank:
+    b = Blank(n, q, layer, unit, i, j)
+    b.label = note.quantity(q, layer if layer is not None else len(ctx.arch.layers) - 2,
+                            b.unit, b.i, b.j).text
+    b.expected = ctx.expected(q, layer, b.unit, b.i, b.j)
+    b.mistakes = diagnosis.mistakes(ctx, note, b)
+    return b
+
+
+def make_blank(arch: Architecture, weights: Weights, learning_rate: float, x: np.ndarray,
+               y: np.ndarray, quantity: str, layer: int | None, unit: int | None = None,
+               i: int | None = None, j: int | None = None) -> Blank:
+    """One blank of the step on (x, y) (a class's question), with its expected value and
+    the values of the classic mistakes, as make_blanks makes each."""
+    step = engine.sgd_step(arch, weights, x, y, learning_rate)
+    ctx = diagnosis.Context(arch, weights, step, x, y, learning_rate)
+    return _blank(ctx, Notation(arch.layers), 0, quantity, layer, unit, i, j)

@@ -60,8 +60,10 @@ def _put(sub: _Subscriber, item: Event | None) -> None:
 
 
 class EventHub:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 max_subscribers: int = MAX_SUBSCRIBERS) -> None:
         self._topics: dict[str, _Topic] = {}
+        self.max_subscribers = max_subscribers
         self._lock = threading.Lock()
         self._clock = clock
 
@@ -113,8 +115,8 @@ class EventHub:
                 if len(self._topics) >= MAX_TOPICS:
                     raise TooManySubscribers(f"more than {MAX_TOPICS} topics are watched")
                 t = self._topics[topic] = _Topic()
-            if len(t.subscribers) >= MAX_SUBSCRIBERS:
-                raise TooManySubscribers(f"more than {MAX_SUBSCRIBERS} subscribers on one topic")
+            if len(t.subscribers) >= self.max_subscribers:
+                raise TooManySubscribers(f"more than {self.max_subscribers} subscribers on one topic")
             missed: list[Event] | None = []
             if last_seq is not None and last_seq != t.seq:
                 kept = [e for e in t.events if e.seq > last_seq]

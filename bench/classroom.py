@@ -1,0 +1,240 @@
+"""Live-class benchmark (issue 15): a class of 200 simulated students (asyncio httpx
+clients in this one process, each following the class's Server-Sent Events), against a real
+server on a free loopback port.
+
+The teacher steps `--steps` times; for every step, the time from just before the teacher's
+POST /step to each student's `state` event of that step is one fan-out sample (p50/p99/max
+reported; target p99 < 200 ms). Then the teacher asks "what is δ_2^h?"; every student must
+receive the question; every student answers (a third with δ without the local factor, the
+rest right), the results' counts, histogram and diagnosis counts must be exact; the reveal
+must reach everyone with the right bar marked. Students and server share this machine's
+cores, so the fan-out figures include the students' own parsing.
+
+Run:  .venv/bin/python bench/classroom.py            (200 students)
+      .venv/bin/python bench/classroom.py --quick    (tiny setting, used by the tests)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+
+import httpx
+
+import _common as C
+
+TARGET_P99 = 0.200            # seconds: state fan-out p99
+WAIT = 60.0                   # seconds any one fan-out may take before the run fails
+
+
+class Student:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.token = ""
+        self.states: dict[int, float] = {}       # step → arrival time
+        self.question: tuple[str, float] | None = None
+        self.reveal: tuple[dict, float] | None = None
+        self.closed = False
+        self.error: str | None = None
+        self.ready = asyncio.Event()
+        self.changed = asyncio.Event()
+
+    async def follow(self, client: httpx.AsyncClient, url: str) -> None:
+        try:
+            await self._follow(client, url)
+        except httpx.HTTPError as exc:          # reported by the checks, not as a traceback
+            self.error = repr(exc)
+            self.changed.set()
+
+    async def _follow(self, client: httpx.AsyncClient, url: str) -> None:
+        async with client.stream("GET", url, params={"token": self.token}) as r:
+            if r.status_code != 200:
+                raise RuntimeError(f"student {self.n}: events {r.status_code}")
+            name, data = None, None
+            async for line in r.aiter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = line[6:]
+                elif line == "" and name is not None:
+                    now = time.perf_counter()
+                    payload = json.loads(data or "null")
+                    if name == "state":
+                        self.states.setdefault(payload["state"]["step"], now)
+                    elif name == "question":
+                        self.question = (payload["question_id"], now)
+                    elif name == "reveal":
+                        self.reveal = (payload, now)
+                    elif name == "closed":
+                        self.closed = True
+                    self.ready.set()
+                    self.changed.set()
+                    if name == "closed":
+                        return
+                    name, data = None, None
+
+
+async def until(students: list[Student], done) -> None:
+    """Wait (bounded) until done(student) holds for every student."""
+    deadline = time.monotonic() + WAIT
+    for s in students:
+        while not done(s):
+            if s.error:
+                raise RuntimeError(f"student {s.n}'s event stream failed: {s.error}")
+            s.changed.clear()
+            if done(s):
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"student {s.n} did not get there within {WAIT} s")
+            try:
+                await asyncio.wait_for(s.changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+
+def pct(samples: list[float], q: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+async def run(url: str, n_students: int, steps: int) -> dict:
+    limits = httpx.Limits(max_connections=n_students + 20, max_keepalive_connections=n_students + 20)
+    timeout = httpx.Timeout(60.0, read=120.0)
+    # the students' event streams hold one connection each; their answers use another pool
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client, \
+            httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=50),
+                              timeout=httpx.Timeout(60.0, pool=None)) as answering, \
+            httpx.AsyncClient(base_url=url, timeout=timeout) as teacher:
+        sid = (await teacher.post("/api/sessions", json={"preset": "lecture"})).json()["id"]
+        cls = (await teacher.post("/api/classes", json={"session_id": sid})).json()
+        cid, auth = cls["id"], {"Authorization": f"Bearer {cls['teacher_token']}"}
+        students = [Student(n) for n in range(n_students)]
+        joined = await asyncio.gather(*(answering.post("/api/classes/join",
+                                                    json={"code": cls["code"], "name": f"s{n}"})
+                                        for n in range(n_students)))
+        for s, r in zip(students, joined):
+            if r.status_code != 201:
+                raise RuntimeError(f"join: {r.status_code} {r.text}")
+            s.token = r.json()["student_token"]
+        tasks = [asyncio.create_task(s.follow(client, f"/api/classes/{cid}/events"))
+                 for s in students]
+        await until(students, lambda s: 0 in s.states)
+
+        # the teacher steps: fan-out of `state`
+        fanout: list[float] = []
+        for k in range(1, steps + 1):
+            t0 = time.perf_counter()
+            r = await teacher.post(f"/api/sessions/{sid}/step", json={})
+            assert r.status_code == 200, r.text
+            await until(students, lambda s: k in s.states)
+            fanout.extend(s.states[k] - t0 for s in students)
+            await asyncio.sleep(0.05)
+
+        # a question: every student receives it
+        t0 = time.perf_counter()
+        r = await teacher.post(f"/api/classes/{cid}/questions", headers=auth,
+                               json={"blank": {"quantity": "dL_ds", "layer": 0, "unit": 1}})
+        assert r.status_code == 201, r.text
+        qid = r.json()["question_id"]
+        await until(students, lambda s: s.question is not None and s.question[0] == qid)
+        question_fanout = [s.question[1] - t0 for s in students]      # type: ignore[index]
+        q = (await teacher.get(f"/api/classes/{cid}", headers=auth)).json()["question"]
+        trace = (await teacher.post(f"/api/sessions/{sid}/backward",
+                                    json={"x": q["example"]["x"], "y": q["example"]["y"]})).json()
+        delta, no_local = trace["grads"][0]["dL_ds"][1], trace["grads"][0]["dL_da"][1]
+
+        # every student answers, a third with the classic mistake
+        values = [no_local if s.n % 3 == 0 else delta for s in students]
+        t0 = time.perf_counter()
+        answers = await asyncio.gather(*(answering.post(
+            f"/api/classes/{cid}/questions/{qid}/answers", json={"value": v},
+            headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values)))
+        answer_time = time.perf_counter() - t0
+        statuses = Counter(r.status_code for r in answers)
+        res = (await teacher.get(f"/api/classes/{cid}/questions/{qid}/results",
+                                 headers=auth)).json()
+        key = lambda v: float(f"{v:.3g}")                          # noqa: E731
+        want_bars = sorted(Counter(key(v) for v in values).items())
+        n_wrong = sum(1 for v in values if v == no_local)
+
+        t0 = time.perf_counter()
+        rev = (await teacher.post(f"/api/classes/{cid}/questions/{qid}/reveal",
+                                  headers=auth)).json()
+        await until(students, lambda s: s.reveal is not None)
+        reveal_fanout = [s.reveal[1] - t0 for s in students]          # type: ignore[index]
+        right = {b["lo"]: b["right"] for b in rev["histogram"]}
+
+        await teacher.delete(f"/api/classes/{cid}", headers=auth)
+        await until(students, lambda s: s.closed)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    checks = {
+        "every student received every state": all(len(s.states) == steps + 1 for s in students),
+        "every student received the question": all(s.question and s.question[0] == qid
+                                                   for s in students),
+        "all answers accepted": statuses == Counter({200: n_students}),
+        "answered count exact": res["answered"] == n_students,
+        "correct count exact": res["correct"] == n_students - n_wrong,
+        "histogram exact": [(b["lo"], b["count"]) for b in res["histogram"]] == want_bars,
+        "diagnosis counts exact": [(d["code"], d["count"]) for d in res["diagnoses"]] ==
+        ([("missing_activation_derivative", n_wrong)] if n_wrong else []),
+        "reveal reached everyone": all(s.reveal is not None for s in students),
+        "reveal marks the right bar": right.get(key(delta)) is True and
+        (n_wrong == 0 or right.get(key(no_local)) is False),
+        "closed reached everyone": all(s.closed for s in students),
+        "no stream failed": not any(s.error for s in students),
+    }
+    return {"fanout": fanout, "question_fanout": question_fanout, "reveal_fanout": reveal_fanout,
+            "answer_time": answer_time, "checks": checks}
+
+
+def stats(samples: list[float]) -> dict:
+    return {"p50": pct(samples, 0.5), "p99": pct(samples, 0.99), "max": max(samples),
+            "mean": statistics.fmean(samples), "n": len(samples)}
+
+
+def main(argv=None) -> int:
+    p = C.parser(__doc__.split("\n\n")[0])
+    p.add_argument("--students", type=int, default=None, help="default 200 (quick: 12)")
+    p.add_argument("--steps", type=int, default=None, help="teacher steps (default 20; quick: 2)")
+    args = p.parse_args(argv)
+    n = args.students or (12 if args.quick else 200)
+    steps = args.steps or (2 if args.quick else 20)
+    env = C.environment()
+    server = C.Server(log_path=C.REPO / "test-artifacts" / "bench-classroom-server.log").start(timeout=120)
+    try:
+        out = asyncio.run(run(server.url, n, steps))
+    finally:
+        server.stop()
+    rows = []
+    summary = {}
+    for name, label in (("fanout", "state fan-out (teacher step → each student)"),
+                        ("question_fanout", "question fan-out (ask → each student)"),
+                        ("reveal_fanout", "reveal fan-out (reveal → each student)")):
+        st = summary[name] = stats(out[name])
+        rows.append([label, str(st["n"]), C.fmt_time(st["p50"]), C.fmt_time(st["p99"]),
+                     C.fmt_time(st["max"])])
+    met = summary["fanout"]["p99"] < TARGET_P99
+    print(f"Live class: {n} students (asyncio httpx, one process), {steps} teacher steps")
+    print(C.env_line(env))
+    print(C.table(["measure", "samples", "p50", "p99", "max"], rows))
+    print(f"{n} answers posted concurrently in {C.fmt_time(out['answer_time'])}")
+    print(f"target: state fan-out p99 < {TARGET_P99 * 1e3:.0f} ms — {C.met(met)}")
+    for check, ok in out["checks"].items():
+        print(f"  {'ok ' if ok else 'FAIL'} {check}")
+    result = {"quick": args.quick, "students": n, "steps": steps, "environment": env,
+              "command": C.command("classroom.py"), **summary,
+              "answers_seconds": out["answer_time"],
+              "target_fanout_p99_seconds": TARGET_P99, "target_met": met,
+              "checks": out["checks"]}
+    path = C.write_json(args.out, "classroom", result)
+    print(f"wrote {path}")
+    return 0 if all(out["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

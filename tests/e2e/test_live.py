@@ -1,0 +1,72 @@
+"""Two explorer tabs on one session stay in step through GET /api/sessions/{id}/events
+(frontend/js/live.js): a change made in one appears in the other, which says "updated
+elsewhere"; the tab that made the change does not; a state arriving during a local
+animation waits until the animation ends."""
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import BrowserContext, Page, expect
+
+
+def open_explorer(page: Page, url: str) -> str:
+    page.goto(url)
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=5000)
+    return page.locator("body").get_attribute("data-session")
+
+
+def test_a_step_in_one_tab_appears_in_the_other(context: BrowserContext, live_server: str):
+    a, b = context.new_page(), context.new_page()
+    sid = open_explorer(a, f"{live_server}/")
+    assert open_explorer(b, f"{live_server}/?session={sid}") == sid
+    a.keyboard.press("i")                       # instant: the step's result at once
+    a.locator("#btn-step").click()
+    expect(a.locator("body")).to_have_attribute("data-step", "1")
+    expect(b.locator("body")).to_have_attribute("data-step", "1", timeout=1000)
+    expect(b.locator("#status")).to_contain_text("Updated elsewhere", timeout=1000)
+    # the same weights as the server's (B shows the session after A's step, not its own)
+    server = httpx.get(f"{live_server}/api/sessions/{sid}", timeout=5).json()
+    assert server["step"] == 1 and server["history"] == 1
+    shown = b.evaluate("import('/js/state.js').then((m) => m.getState().session.weights)")
+    assert shown == server["weights"]
+    # A made the change: its own echo is not news
+    expect(a.locator("#status")).not_to_contain_text("Updated elsewhere")
+    assert a.locator("body").get_attribute("data-live-updates") is None
+
+    # the other way, twice, and γ set in B reaches A
+    b.keyboard.press("i")
+    b.locator("#btn-step").click()
+    expect(b.locator("body")).to_have_attribute("data-step", "2")
+    b.locator("#btn-step").click()
+    expect(b.locator("body")).to_have_attribute("data-step", "3")
+    expect(a.locator("body")).to_have_attribute("data-step", "3", timeout=1000)
+    b.locator("#learning-rate").fill("0.3")
+    b.locator("#learning-rate").press("Tab")
+    expect(a.locator("#learning-rate")).to_have_value("0.3", timeout=1000)
+    assert httpx.get(f"{live_server}/api/sessions/{sid}", timeout=5).json()["network"]["learning_rate"] == 0.3
+    # undo elsewhere goes back (a state this page had before is still news when another tab makes it)
+    a.locator("#btn-undo").click()
+    expect(b.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    assert b.locator("body").get_attribute("data-live-updates") is not None
+
+
+def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, live_server: str):
+    a, b = context.new_page(), context.new_page()
+    sid = open_explorer(a, f"{live_server}/")
+    open_explorer(b, f"{live_server}/?session={sid}")
+    b.locator("#btn-step").click()              # animated, about 0.7 s a phase
+    expect(b.locator("body")).to_have_attribute("data-playing", "true")
+    expect(b.locator("body")).to_have_attribute("data-step", "1")
+    # another client steps meanwhile
+    r = httpx.post(f"{live_server}/api/sessions/{sid}/step", json={}, timeout=5)
+    assert r.status_code == 200 and r.json()["step"] == 2
+    expect(a.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    # B keeps animating its own step: the trace is still there and the counter still 1
+    b.wait_for_timeout(300)
+    assert b.locator("body").get_attribute("data-playing") == "true"
+    assert b.locator("body").get_attribute("data-trace-kind") == "step"
+    assert b.locator("body").get_attribute("data-step") == "1"
+    # when the animation ends, B takes the newer state and says so
+    expect(b.locator("body")).to_have_attribute("data-playing", "false", timeout=15000)
+    expect(b.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    expect(b.locator("#status")).to_contain_text("Updated elsewhere")
