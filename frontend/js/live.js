@@ -3,7 +3,7 @@
 // this page did not cause replaces the page's session and says "updated elsewhere"; the echo of
 // the page's own change is recognised and dropped. Nothing is applied while a local call,
 // animation or training run is in progress: the latest foreign state waits until it ends.
-import { getState, setState, subscribe } from './state.js';
+import { committedSession, getState, setState, subscribe } from './state.js';
 import * as player from './player.js';
 
 const MINE_KEEP = 32;        // own states remembered until their echo arrives
@@ -39,13 +39,13 @@ function isOwnEcho(print) {
 
 function idle() {
   const s = getState();
-  return !s.busy && !s.training && !player.isPlaying();
+  return !s.busy && !s.training && !s.pendingStep && !player.isPlaying();
 }
 
 function apply(remote) {
   const s = getState();
   if (!s.session || s.session.id !== remote.id) return;
-  if (fingerprint(remote) === fingerprint(s.session)) return;
+  if (fingerprint(remote) === fingerprint(committedSession(s))) return;
   applying = true;
   try {
     setState({
@@ -88,7 +88,8 @@ function onState(event) {
   const s = getState();
   if (!remote || !s.session || remote.id !== s.session.id) return;
   const print = fingerprint(remote);
-  if (print === fingerprint(s.session)) {
+  // a step being animated is already the server's state (state.js's pendingStep)
+  if (print === fingerprint(committedSession(s))) {
     isOwnEcho(print);
     pending = null;
     return;
@@ -123,8 +124,9 @@ function close() {
 /** Follow the page's session (resubscribing when it changes). */
 export function mountLive() {
   subscribe((s, prev) => {
+    const mineNow = committedSession(s);
+    if (mineNow && mineNow !== committedSession(prev) && !applying) remember(mineNow);
     if (s.session === prev.session) return;
-    if (!applying && s.session) remember(s.session);
     const id = s.session?.id ?? null;
     if (id !== sourceId) open(id);
   });

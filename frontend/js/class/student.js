@@ -10,6 +10,7 @@ import { mountPhase } from '../views/phase.js';
 import { classApi, classEvents, exampleText, prettyLabel, selectionOfWeight, weightOfSelection } from './client.js';
 import { parseAnswer } from './answer.js';
 import { keepInView } from './viewport.js';
+import { loadMeta } from '../notation.js';
 
 const $ = (id) => document.getElementById(id);
 const STORE = 'bpx-class-student';
@@ -281,4 +282,5 @@ function start() {
   document.body.dataset.ready = 'true';
 }
 
-start();
+// the server's activation and loss formulas (GET /api/meta) before anything is drawn
+loadMeta().catch(() => {}).finally(start);
