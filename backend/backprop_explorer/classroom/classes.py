@@ -355,8 +355,12 @@ class ClassRoom:
                 raise LimitReached("max_forks", f"a student may make at most {MAX_FORKS} "
                                    "private copies in one class")
             student.forks += 1
-        with self.store.use(cls.session_id) as session:
-            doc = export_session(session)
+        try:
+            with self.store.use(cls.session_id) as session:
+                doc = export_session(session)
+        except NotFound:                  # its message names the session: not for students
+            self.end(cls, "session_deleted")
+            raise NotFound("this class has ended: the teacher's session is gone") from None
         doc["history"] = []               # the current state, not the teacher's undo levels
         return self.store.import_document(doc)
 
