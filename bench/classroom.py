@@ -53,28 +53,36 @@ class Student:
         async with client.stream("GET", url, params={"token": self.token}) as r:
             if r.status_code != 200:
                 raise RuntimeError(f"student {self.n}: events {r.status_code}")
-            name, data = None, None
-            async for line in r.aiter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                elif line == "" and name is not None:
-                    now = time.perf_counter()
-                    payload = json.loads(data or "null")
-                    if name == "state":
-                        self.states.setdefault(payload["state"]["step"], now)
-                    elif name == "question":
-                        self.question = (payload["question_id"], now)
-                    elif name == "reveal":
-                        self.reveal = (payload, now)
-                    elif name == "closed":
-                        self.closed = True
-                    self.ready.set()
-                    self.changed.set()
-                    if name == "closed":
+            buf = b""
+            async for chunk in r.aiter_raw():           # SSE framing by hand: cheaper than
+                buf += chunk                            # aiter_lines for 200 readers
+                while b"\n\n" in buf:
+                    block, buf = buf.split(b"\n\n", 1)
+                    if self._event(block):
                         return
-                    name, data = None, None
+
+    def _event(self, block: bytes) -> bool:
+        """Record one event; True at `closed`."""
+        name, data = None, b"null"
+        for line in block.split(b"\n"):
+            if line.startswith(b"event: "):
+                name = line[7:].decode()
+            elif line.startswith(b"data: "):
+                data = line[6:]
+        if name is None:
+            return False
+        now = time.perf_counter()
+        if name == "state":
+            self.states.setdefault(json.loads(data)["state"]["step"], now)
+        elif name == "question":
+            self.question = (json.loads(data)["question_id"], now)
+        elif name == "reveal":
+            self.reveal = (json.loads(data), now)
+        elif name == "closed":
+            self.closed = True
+        self.ready.set()
+        self.changed.set()
+        return name == "closed"
 
 
 async def until(students: list[Student], done) -> None:

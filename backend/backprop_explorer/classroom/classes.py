@@ -39,7 +39,7 @@ MAX_PHASE = 100_000
 WRONG_CODES = 20              # wrong join codes per client address …
 WRONG_WINDOW = 600.0          # … per this many seconds; then 429 until the oldest ages out
 MAX_CLIENTS_TRACKED = 10_000  # addresses remembered for the rate limit (oldest dropped)
-RESULTS_EVERY = 0.1           # seconds: the students' answered count at most this often
+RESULTS_EVERY = 0.5           # seconds: the students' answered count at most this often
 
 
 class Forbidden(PermissionError):
