@@ -22,9 +22,8 @@ import sys
 import time
 from collections import Counter
 
-import httpx
-
 import _common as C
+import httpx
 
 TARGET_P99 = 0.200            # seconds: state fan-out p99
 WAIT = 60.0                   # seconds any one fan-out may take before the run fails
@@ -124,7 +123,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         joined = await asyncio.gather(*(answering.post("/api/classes/join",
                                                     json={"code": cls["code"], "name": f"s{n}"})
                                         for n in range(n_students)))
-        for s, r in zip(students, joined):
+        for s, r in zip(students, joined, strict=True):
             if r.status_code != 201:
                 raise RuntimeError(f"join: {r.status_code} {r.text}")
             s.token = r.json()["student_token"]
@@ -138,7 +137,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
             t0 = time.perf_counter()
             r = await teacher.post(f"/api/sessions/{sid}/step", json={})
             assert r.status_code == 200, r.text
-            await until(students, lambda s: k in s.states)
+            await until(students, lambda s, k=k: k in s.states)
             fanout.extend(s.states[k] - t0 for s in students)
             await asyncio.sleep(0.05)
 
@@ -160,7 +159,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         t0 = time.perf_counter()
         answers = await asyncio.gather(*(answering.post(
             f"/api/classes/{cid}/questions/{qid}/answers", json={"value": v},
-            headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values)))
+            headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values, strict=True)))
         answer_time = time.perf_counter() - t0
         statuses = Counter(r.status_code for r in answers)
         res = (await teacher.get(f"/api/classes/{cid}/questions/{qid}/results",

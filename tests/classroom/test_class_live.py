@@ -188,7 +188,7 @@ def test_pick_weight_counts_clicks_and_reveals_the_largest_gradient(server):
         best = max(grads, key=grads.get)
         worst = min(grads, key=grads.get)
         picks = [best, best, worst, best]
-        for s, (k, i, j) in zip(students, picks):
+        for s, (k, i, j) in zip(students, picks, strict=True):
             r = c.post(f"/api/classes/{cid}/questions/{qid}/answers",
                        json={"weight": {"layer": k, "i": i, "j": j}},
                        headers=bearer(s["student_token"]))
@@ -202,7 +202,7 @@ def test_pick_weight_counts_clicks_and_reveals_the_largest_gradient(server):
         assert clicks == {best: 3, worst: 1}
         assert res["answered"] == 4 and res["correct"] == 3 and res["histogram"] == []
         rev = c.post(f"/api/classes/{cid}/questions/{qid}/reveal", headers=teacher).json()
-        assert rev["expected"] == dict(zip(("layer", "i", "j"), best))
+        assert rev["expected"] == dict(zip(("layer", "i", "j"), best, strict=True))
 
 
 def test_fork_is_a_private_copy(server):
