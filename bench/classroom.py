@@ -22,9 +22,8 @@ import sys
 import time
 from collections import Counter
 
-import httpx
-
 import _common as C
+import httpx
 
 TARGET_P99 = 0.200            # seconds: state fan-out p99
 WAIT = 60.0                   # seconds any one fan-out may take before the run fails
@@ -53,28 +52,36 @@ class Student:
         async with client.stream("GET", url, params={"token": self.token}) as r:
             if r.status_code != 200:
                 raise RuntimeError(f"student {self.n}: events {r.status_code}")
-            name, data = None, None
-            async for line in r.aiter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                elif line == "" and name is not None:
-                    now = time.perf_counter()
-                    payload = json.loads(data or "null")
-                    if name == "state":
-                        self.states.setdefault(payload["state"]["step"], now)
-                    elif name == "question":
-                        self.question = (payload["question_id"], now)
-                    elif name == "reveal":
-                        self.reveal = (payload, now)
-                    elif name == "closed":
-                        self.closed = True
-                    self.ready.set()
-                    self.changed.set()
-                    if name == "closed":
+            buf = b""
+            async for chunk in r.aiter_raw():           # SSE framing by hand: cheaper than
+                buf += chunk                            # aiter_lines for 200 readers
+                while b"\n\n" in buf:
+                    block, buf = buf.split(b"\n\n", 1)
+                    if self._event(block):
                         return
-                    name, data = None, None
+
+    def _event(self, block: bytes) -> bool:
+        """Record one event; True at `closed`."""
+        name, data = None, b"null"
+        for line in block.split(b"\n"):
+            if line.startswith(b"event: "):
+                name = line[7:].decode()
+            elif line.startswith(b"data: "):
+                data = line[6:]
+        if name is None:
+            return False
+        now = time.perf_counter()
+        if name == "state":
+            self.states.setdefault(json.loads(data)["state"]["step"], now)
+        elif name == "question":
+            self.question = (json.loads(data)["question_id"], now)
+        elif name == "reveal":
+            self.reveal = (json.loads(data), now)
+        elif name == "closed":
+            self.closed = True
+        self.ready.set()
+        self.changed.set()
+        return name == "closed"
 
 
 async def until(students: list[Student], done) -> None:
@@ -116,7 +123,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         joined = await asyncio.gather(*(answering.post("/api/classes/join",
                                                     json={"code": cls["code"], "name": f"s{n}"})
                                         for n in range(n_students)))
-        for s, r in zip(students, joined):
+        for s, r in zip(students, joined, strict=True):
             if r.status_code != 201:
                 raise RuntimeError(f"join: {r.status_code} {r.text}")
             s.token = r.json()["student_token"]
@@ -130,7 +137,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
             t0 = time.perf_counter()
             r = await teacher.post(f"/api/sessions/{sid}/step", json={})
             assert r.status_code == 200, r.text
-            await until(students, lambda s: k in s.states)
+            await until(students, lambda s, k=k: k in s.states)
             fanout.extend(s.states[k] - t0 for s in students)
             await asyncio.sleep(0.05)
 
@@ -152,7 +159,7 @@ async def run(url: str, n_students: int, steps: int) -> dict:
         t0 = time.perf_counter()
         answers = await asyncio.gather(*(answering.post(
             f"/api/classes/{cid}/questions/{qid}/answers", json={"value": v},
-            headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values)))
+            headers={"Authorization": f"Bearer {s.token}"}) for s, v in zip(students, values, strict=True)))
         answer_time = time.perf_counter() - t0
         statuses = Counter(r.status_code for r in answers)
         res = (await teacher.get(f"/api/classes/{cid}/questions/{qid}/results",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,6 +15,7 @@ from backprop_explorer.api.config import Settings
 from backprop_explorer.classroom import ALPHABET, WRONG_CODES, WRONG_WINDOW, classes, codes
 from backprop_explorer.classroom.questions import MAX_BINS, Question
 from backprop_explorer.engine import Architecture, Parameters
+from backprop_explorer.exercises.blanks import make_blank
 from backprop_explorer.sessions import SessionStore
 
 LECTURE = {"preset": "lecture"}
@@ -188,12 +190,11 @@ def test_qr_code_is_an_svg_of_the_join_url(client):
     assert f"/class.html?code={cls['code']}" in r.text          # in its <title>
 
 
-def make_q(values_expected: float = 0.5) -> Question:
+def make_q() -> Question:
+    """A loss question on the lecture's 2-2-1 network (graded with rtol 1 %)."""
     arch = Architecture((2, 2, 1), ("sigmoid", "linear"), "squared", 0.0)
-    weights = Parameters.view(
-        __import__("numpy").array([0.5, -0.4, 0.3, 0.8, 0.1, -0.2, 0.7, -0.6, 0.2]), arch.shapes)
-    import numpy as np
-    from backprop_explorer.exercises.blanks import make_blank
+    weights = Parameters.view(np.array([0.5, -0.4, 0.3, 0.8, 0.1, -0.2, 0.7, -0.6, 0.2]),
+                              arch.shapes)
     x, y = np.array([1.0, -1.0]), np.array([1.0])
     b = make_blank(arch, weights, 0.5, x, y, "loss", None)
     return Question("q", "blank", arch, weights, 0.5, x, y, None, 0, 0.01, 1e-4, blank=b)

@@ -74,6 +74,7 @@ class QuestionBody(Strict):
 
 class QuestionOut(BaseModel):
     question_id: str
+    round: int | None = Field(None, description="reopen: the new round")
 
 
 class AnswerBody(Strict):

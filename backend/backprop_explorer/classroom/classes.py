@@ -39,7 +39,7 @@ MAX_PHASE = 100_000
 WRONG_CODES = 20              # wrong join codes per client address …
 WRONG_WINDOW = 600.0          # … per this many seconds; then 429 until the oldest ages out
 MAX_CLIENTS_TRACKED = 10_000  # addresses remembered for the rate limit (oldest dropped)
-RESULTS_EVERY = 0.1           # seconds: the students' answered count at most this often
+RESULTS_EVERY = 0.5           # seconds: the students' answered count at most this often
 
 
 class Forbidden(PermissionError):
@@ -355,8 +355,12 @@ class ClassRoom:
                 raise LimitReached("max_forks", f"a student may make at most {MAX_FORKS} "
                                    "private copies in one class")
             student.forks += 1
-        with self.store.use(cls.session_id) as session:
-            doc = export_session(session)
+        try:
+            with self.store.use(cls.session_id) as session:
+                doc = export_session(session)
+        except NotFound:                  # its message names the session: not for students
+            self.end(cls, "session_deleted")
+            raise NotFound("this class has ended: the teacher's session is gone") from None
         doc["history"] = []               # the current state, not the teacher's undo levels
         return self.store.import_document(doc)
 

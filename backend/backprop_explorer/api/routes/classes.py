@@ -11,7 +11,7 @@ import asyncio
 import csv
 import io
 import logging
-from typing import Any
+from typing import Any, cast
 
 import segno
 from fastapi import APIRouter, FastAPI, Header, Request
@@ -32,11 +32,12 @@ from .events import HEARTBEAT, RETRY_MS, _last_id, frame
 from .exercises import engine_errors
 
 log = logging.getLogger("backprop_explorer")
-router = APIRouter(prefix="/api/classes", tags=["classes"], responses=schemas.COMMON_ERRORS)
+Responses = dict[int | str, dict[str, Any]]
+router = APIRouter(prefix="/api/classes", tags=["classes"],
+                   responses=cast(Responses, schemas.COMMON_ERRORS))
 JOIN_PATH = "/class.html"        # the students' page; join_url = JOIN_PATH?code=<code>
 SWEEP_EVERY = 30.0               # seconds between idle-class sweeps
 
-Responses = dict[int | str, dict[str, Any]]
 FORBIDDEN: Responses = {403: {"model": schemas.ErrorDetail,
                    "description": "no token, or not this class's teacher (student) token"}}
 NOT_FOUND: Responses = {404: {"model": schemas.ErrorDetail, "description": "unknown or ended class"}}
@@ -268,7 +269,7 @@ def _cell(text: str) -> str:
 
 # ---- explore on my own ----
 @router.post("/{class_id}/fork", status_code=201, response_model=cs.ForkOut,
-             responses={**FORBIDDEN, **NOT_FOUND, **schemas.TOO_MANY_SESSIONS})
+             responses={**FORBIDDEN, **NOT_FOUND, **cast(Responses, schemas.TOO_MANY_SESSIONS)})
 def fork(class_id: str, request: Request):
     """A private copy of the teacher's current state as a new session of the student's own
     (no undo levels); changing it changes nothing in the class."""
