@@ -175,10 +175,6 @@ def main(argv: list[str] | None = None) -> None:
     if settings.binds_every_address:           # uvicorn would print http://0.0.0.0:port
         logging.getLogger("uvicorn.error").addFilter(
             lambda record: not str(record.msg).startswith("Uvicorn running on"))
-    if settings.memory:
-        log.info("Sessions: in memory only, gone when the server stops (--memory)")
-    else:
-        log.info("Sessions: %s", settings.database_path)
 
     from .api.app import create_app  # after the checks: a bad setting answers fast
     app = create_app(settings)

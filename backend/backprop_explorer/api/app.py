@@ -113,6 +113,12 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         gc.freeze()
         sweeper = asyncio.create_task(_expire_periodically(store))
         class_sweeper = asyncio.create_task(classes.sweep(app.state.classes))
+        # where sessions are kept: said once the store is open (a data folder that cannot be
+        # used has ended the start with its one line before this)
+        if settings.memory:
+            log.info("Sessions: in memory only, gone when the server stops (--memory)")
+        else:
+            log.info("Sessions: %s", settings.database_path)
         urls = settings.urls()      # for 0.0.0.0 / ::, the addresses students can open
         url = urls[0]
         log.info("Backprop Explorer: %s", "  ".join(urls))

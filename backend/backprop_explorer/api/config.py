@@ -35,13 +35,18 @@ def installed_frontend_dir() -> str:
     """The frontend installed with the package: backprop_explorer/frontend in a wheel or sdist
     install (package data, see pyproject.toml). An editable install (`pip install -e .`, what
     `make` does) serves the project's own frontend/ folder, found through the install's
-    direct_url.json record (PEP 610). Without either, the path where it would be (missing)."""
+    direct_url.json record (PEP 610), and so does a source checkout on PYTHONPATH. Without
+    any, the path where it would be (missing)."""
     installed = Path(str(resources.files("backprop_explorer"))) / "frontend"
     if installed.is_dir():
         return str(installed)
     project = _editable_project_dir()
     if project is not None and (project / "frontend").is_dir():
         return str(project / "frontend")
+    # run from a source checkout (PYTHONPATH=backend): backend/backprop_explorer → frontend/
+    checkout = Path(__file__).resolve().parents[3] / "frontend"
+    if (checkout / "index.html").is_file() and (checkout.parent / "pyproject.toml").is_file():
+        return str(checkout)
     return str(installed)
 
 

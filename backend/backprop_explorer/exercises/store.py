@@ -60,9 +60,17 @@ class ExerciseStore:
     def __init__(self, database: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, Exercise] = OrderedDict()
-        self._file = None if database is None else _SqliteExercises(database)
+        self._file: _SqliteExercises | None = None
+        self._unwritable: str | None = None     # why exercises cannot be saved, if so
+        if database is not None:
+            try:
+                self._file = _SqliteExercises(database)
+            except sqlite3.Error as exc:         # e.g. a read-only or full disk at start
+                self._unwritable = f"the exercise table cannot be opened ({exc})"
 
     def _persist(self, ex: Exercise) -> None:
+        if self._unwritable is not None:
+            raise StorageError(f"the exercise could not be saved: {self._unwritable}")
         if self._file is None:
             return
         try:
