@@ -233,9 +233,12 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     _, k, i, j = best
     wrong = (1, 1, 1) if (k + 1, i, j) != (1, 1, 1) else (1, 2, 1)
     # a wrong tap first, then the right one: the new answer replaces the old
-    phone.get_by_test_id(f"edge-{wrong[0]}-{wrong[1]}-{wrong[2]}").dispatch_event("click")
+    # (a weight is a focusable button: Enter selects it exactly as a tap on it does)
+    phone.get_by_test_id(f"edge-{wrong[0]}-{wrong[1]}-{wrong[2]}").focus()
+    phone.keyboard.press("Enter")
     expect(phone.get_by_test_id("answer-status")).to_contain_text("You picked")
-    phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}").dispatch_event("click")
+    phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}").focus()
+    phone.keyboard.press("Enter")
     expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "1")
     hist = teacher.get_by_test_id("class-histogram")
     expect(hist).to_have_attribute("data-kind", "pick_weight")
