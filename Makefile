@@ -42,14 +42,14 @@ lint-py: install-test
 
 lint: lint-py lint-js
 
-# The whole suite with the compiled path on, then the engine/API/client/reliability parts
-# again with it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU.
-# (The browser and benchmark-script tests only draw or time what the API returns, whichever
-# path computed it.)
+# The whole suite with the compiled path on, then the engine and API tests (every number a
+# route returns, against hand-derived values, finite differences and each other) again with
+# it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU. (The other
+# tests draw, store, time or fuzz what the API returns, whichever path computed it.)
 test: install-test chromium lint
 	node --test tests/js/
 	$(BIN)/python -m pytest
-	BPE_COMPILED=0 $(BIN)/python -m pytest -q --ignore=tests/e2e --ignore=tests/bench
+	BPE_COMPILED=0 $(BIN)/python -m pytest -q tests/engine tests/api
 
 # ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
 node_modules/.installed: package.json package-lock.json
