@@ -39,29 +39,30 @@ def _backward_finite(trace: BackwardTrace) -> bool:
         _finite(trace.gradient.flat, *(g.dL_da for g in trace.grads))
 
 
+def _either(arch: Architecture, fast, reference, is_finite):
+    """The compiled call's result, or (when it is off, unavailable or declines) the numpy
+    call's, which must pass `is_finite` (else FloatingPointError: an overflow)."""
+    if compiled.available(arch):
+        result = fast()
+        if result is not None:
+            return result
+    result = reference()
+    if not is_finite(result):
+        raise FloatingPointError("overflow")
+    return result
+
+
 def forward(arch: Architecture, weights: Weights, x: np.ndarray,
             y: np.ndarray | None = None) -> ForwardTrace:
     """One example forward, keeping every s and a; the loss too if y (y*) is given."""
-    if compiled.available(arch):
-        result = compiled.forward(arch, weights, x, y)
-        if result is not None:
-            return result
-    trace = network.forward(arch, weights, x, y)
-    if not _forward_finite(trace):
-        raise FloatingPointError("overflow")
-    return trace
+    return _either(arch, lambda: compiled.forward(arch, weights, x, y),
+                   lambda: network.forward(arch, weights, x, y), _forward_finite)
 
 
 def backward(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray) -> BackwardTrace:
     """One example's forward, loss and top-down partial derivatives."""
-    if compiled.available(arch):
-        result = compiled.backward(arch, weights, x, y)
-        if result is not None:
-            return result
-    trace = network.backward(arch, weights, x, y)
-    if not _backward_finite(trace):
-        raise FloatingPointError("overflow")
-    return trace
+    return _either(arch, lambda: compiled.backward(arch, weights, x, y),
+                   lambda: network.backward(arch, weights, x, y), _backward_finite)
 
 
 def sgd_step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
@@ -87,14 +88,8 @@ def sgd_step(arch: Architecture, weights: Weights, x: np.ndarray, y: np.ndarray,
 def predict(arch: Architecture, weights: Weights, X: np.ndarray) -> np.ndarray:
     """The output for every row of X; on the compiled path each row is computed exactly as
     `forward` computes one example."""
-    if compiled.available(arch) and len(X):
-        result = compiled.predict(arch, weights, X)
-        if result is not None:
-            return result
-    Y = network.predict(arch, weights, X)
-    if not _finite(Y):
-        raise FloatingPointError("overflow")
-    return Y
+    return _either(arch, lambda: compiled.predict(arch, weights, X) if len(X) else None,
+                   lambda: network.predict(arch, weights, X), _finite)
 
 
 def sgd_per_example(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray,
