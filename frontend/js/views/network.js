@@ -24,6 +24,8 @@ const COMPACT_EDGES = 30;
 // units only (edges by arrow keys from there).
 const MAX_TAB_STOPS = 200;
 const COMPACT_FONT = 12;
+// A change of the view's box below this share of its size keeps the drawing (see resized()).
+const RESIZE_SLACK = 0.1;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -523,7 +525,7 @@ export function mountNetwork(container) {
     targetSpan.textContent = '';
 
     built = {
-      key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
+      key: `${sizes.join('-')}|${projector}`, width, height,
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
@@ -581,6 +583,15 @@ export function mountNetwork(container) {
     return { x0: g.x0, y0: g.y0, x1: g.x0 + w, y1: g.y1 };
   }
 
+  // The drawing is built again (every node: for 2-16×6-1 close to 10 000 of
+  // them) only when its box changed by more than RESIZE_SLACK in width or
+  // height: the toolbar and the phase title wrap to another line now and
+  // then, and for those few pixels the SVG scales its drawing (viewBox,
+  // aspect ratio kept) instead.
+  function resized(b, width, height) {
+    return Math.abs(width - b.width) > RESIZE_SLACK * b.width || Math.abs(height - b.height) > RESIZE_SLACK * b.height;
+  }
+
   function render() {
     const state = getState();
     const session = state.session;
@@ -588,8 +599,8 @@ export function mountNetwork(container) {
     const sizes = session.network.layers;
     const { width, height } = size;
     if (width < 10 || height < 10) return;
-    const key = `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${state.settings.projector}`;
-    if (!built || built.key !== key) build(sizes, width, height, state.settings.projector);
+    const key = `${sizes.join('-')}|${state.settings.projector}`;
+    if (!built || built.key !== key || resized(built, width, height)) build(sizes, width, height, state.settings.projector);
     update(state);
   }
 
