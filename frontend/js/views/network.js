@@ -571,6 +571,19 @@ export function mountNetwork(container) {
     return tableBand(tableCapacity(sizes), cell, width);
   }
 
+  // Width of a number: in a font whose ten digits are equally wide, that of
+  // its shape (0.4521 as 0.0000), so that a step's new values are measured
+  // once rather than each number again.
+  const evenDigits = new Map();
+  function numberWidth(font, text) {
+    let even = evenDigits.get(font);
+    if (even === undefined) {
+      even = textWidth(font, '0123456789') === textWidth(font, '0000000000');
+      evenDigits.set(font, even);
+    }
+    return textWidth(font, even ? text.replace(/[0-9]/g, '0') : text);
+  }
+
   // The loss box around its two lines (each line: its spans, each in its font).
   function lossBox() {
     const g = built.lossGeometry;
@@ -956,7 +969,7 @@ export function mountNetwork(container) {
     c.prefix.textContent = parts[0];
     c.value.textContent = parts[1];
     const [f0, f1] = built.compactFonts;
-    const w = textWidth(f0, parts[0]) + textWidth(f1, parts[1]) + 6;
+    const w = textWidth(f0, parts[0]) + numberWidth(f1, parts[1]) + 6;
     const h = COMPACT_FONT * 1.3 + 4;
     c.bg.setAttribute('x', (-w / 2).toFixed(1));
     c.bg.setAttribute('y', (-h / 2).toFixed(1));
