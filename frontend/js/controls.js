@@ -274,7 +274,7 @@ export function step() {
     const data = await api.step(s.session.id, body);
     if (gen !== generation) return;
     const session = sessionAfterStep(getState().session, data);
-    const example = { x: data.x, y: data.y, index: data.example_index ?? undefined };
+    const example = { x: data.x, y: data.y, index: data.example_index ?? undefined, epoch: s.session.epoch };
     const trace = { kind: 'step', data, example };
     showTraceWithPending(trace, {
       trace,
@@ -1008,8 +1008,10 @@ function syncExample(s) {
     if (!s.invalid.x && document.activeElement !== $('example-x')) set($('example-x'), 'value', s.example.x.join(', '));
     if (!s.invalid.y && document.activeElement !== $('example-y')) set($('example-y'), 'value', s.example.y.join(', '));
   }
-  // "this step": the example of the trace on screen; "next": the one the next run uses (for a
-  // step being animated, known once its update phase is shown)
+  // "this step" (or "this forward / backward pass": those take no step): the example of the
+  // trace on screen; "next": the one the next run uses (for a step being animated, known once
+  // its update phase is shown; after the last example of an epoch the order is shuffled
+  // again, so it may be the same one: the new epoch is named)
   const preview = $('example-preview');
   if (preview) {
     let shown = preview.querySelector('[data-testid="example-this"]');
@@ -1022,7 +1024,9 @@ function syncExample(s) {
       preview.replaceChildren(shown, ' ', next);
     }
     const ex = s.trace?.example ?? (s.trace ? { x: s.trace.data.x, y: s.trace.data.y } : null);
-    const thisText = ex?.x && ex?.y ? `this step: ${exampleText(ex)}` : '';
+    const kind = s.trace?.kind;
+    const lead = kind === 'forward' || kind === 'backward' ? `this ${kind} pass` : 'this step';
+    const thisText = ex?.x && ex?.y ? `${lead}: ${exampleText(ex)}` : '';
     let nextText = '';
     let nextIndex = '';
     if (s.pendingStep && s.example.mode === 'next') {
@@ -1030,7 +1034,9 @@ function syncExample(s) {
     } else if (s.session && (s.example.mode !== 'custom' || s.example.x)) {
       const upcoming = currentExampleFrom(s);
       if (upcoming) {
-        nextText = `next: ${exampleText(upcoming)}`;
+        const newEpoch = kind === 'step' && s.example.mode === 'next' && ex?.epoch !== undefined
+          && s.session.epoch > ex.epoch;
+        nextText = `next${newEpoch ? ` (epoch ${s.session.epoch} begins)` : ''}: ${exampleText(upcoming)}`;
         nextIndex = upcoming.index !== undefined ? String(upcoming.index) : '';
       }
     }

@@ -116,7 +116,12 @@ function distanceToSegment(edge, p) {
  * edge's midpoint always picks that edge (midpoints are distinct: STAGGER),
  * and anywhere else the nearest line. Returns the edge or null.
  */
-export function pickEdge(edges, point, radius = 7, tie = 2) {
+// What a click means, in CSS pixels: an edge within PICK_RADIUS of the point,
+// ties within PICK_TIE of the nearest (network.js scales them to the drawing).
+export const PICK_RADIUS = 8;
+export const PICK_TIE = 2;
+
+export function pickEdge(edges, point, radius = PICK_RADIUS, tie = PICK_TIE) {
   let nearest = Infinity;
   const near = [];
   for (const e of edges) {
@@ -289,4 +294,40 @@ export function placeBoxes(items, obstacles, box, margin = 2) {
     if (!tryPlace(item) && item.fallback) tryPlace(item.fallback);
   }
   return placed;
+}
+
+// ---------------------------------------------------------------- the phase table
+
+/**
+ * How many cells the phase table of a network with these layer sizes may
+ * need at once: the widest drawn layer's units (the current phase's values),
+ * plus the selected unit's own values (2) and every edge into and out of it.
+ */
+export function tableCapacity(layerSizes, maxUnits = DEFAULTS.maxUnits) {
+  const shown = layerSizes.map((v) => visibleUnits(v, maxUnits));
+  const n = shown.length - 1;
+  let degree = 0;
+  for (let l = 0; l <= n; l += 1) {
+    degree = Math.max(degree, (l > 0 ? shown[l - 1] + 1 : 0) + (l < n ? shown[l + 1] : 0));
+  }
+  return Math.max(...shown) + degree + 2;
+}
+
+/**
+ * The phase table: a band `count` cells of `cell` = {w, h} fill, row by row,
+ * in a drawing `width` wide: {columns, rows, height, cell, pad} (height with
+ * `pad` above and below the rows). Every cell is as wide as the widest entry
+ * can be, so that `count` entries always fit without overlapping.
+ */
+export function tableBand(count, cell, width, pad = 4) {
+  const columns = Math.max(1, Math.floor((width - 2 * pad) / cell.w));
+  const rows = Math.max(1, Math.ceil(count / columns));
+  return { columns, rows, height: rows * cell.h + 2 * pad, cell, pad };
+}
+
+/** Centre of cell i of a table band whose top edge is at `top`. */
+export function tableCellCentre(band, i, top) {
+  const col = i % band.columns;
+  const row = Math.floor(i / band.columns);
+  return { x: band.pad + (col + 0.5) * band.cell.w, y: top + band.pad + (row + 0.5) * band.cell.h };
 }

@@ -45,36 +45,38 @@ function derivative(sizes, activation, g, layer, unit) {
 
 const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
-function limited(items, max, what) {
-  if (items.length <= max) return items.join('; ');
-  return `${items.slice(0, max).join('; ')}; and ${items.length - max} more ${what}`;
+// The first `max` of `items` in words (describe(item, index): only those are worded; 2-16×6-1
+// has 1 425 weights), then how many more there are.
+function limited(items, max, what, describe = (item) => item) {
+  const words = items.slice(0, max).map(describe).join('; ');
+  return items.length <= max ? words : `${words}; and ${items.length - max} more ${what}`;
 }
 
 function forwardWords(sizes, network, fwd, layer) {
   const fl = fwd.layers[layer - 1];
   const activation = network.activations?.[layer - 1];
-  const units = fl.a.map((a, j) => {
+  const unitWords = (a, j) => {
     const name = unitName(sizes, layer, j + 1);
     if (activationInfo(activation)?.value.text === '{s}') return `s of ${name} = ${fmt(fl.s[j])}, ${name} = s = ${fmt(a)}`;
     return `s of ${name} = ${fmt(fl.s[j])}, ${name} = ${activationWords(activation, fl.s[j])} = ${fmt(a)}`;
-  });
-  return limited(units, MAX_UNITS, 'units');
+  };
+  return limited(fl.a, MAX_UNITS, 'units', unitWords);
 }
 
 function lossWords(sizes, network, fwd, loss) {
   const n = sizes.length - 1;
-  const outputs = fwd.layers[n - 1].a.map((y, k) => {
+  const outputWords = (y, k) => {
     const name = unitName(sizes, n, k + 1);
     return `${name} = ${fmt(y)} against ${name}* = ${fmt(fwd.y[k])}`;
-  });
+  };
   const formula = lossFormula(lossOf(network)).text;
-  return `${limited(outputs, MAX_UNITS, 'outputs')}; ${formula} = ${fmt(loss)}`;
+  return `${limited(fwd.layers[n - 1].a, MAX_UNITS, 'outputs', outputWords)}; ${formula} = ${fmt(loss)}`;
 }
 
 function outputDeltaWords(sizes, network, fwd, grads, layer) {
   const g = grads[layer - 1];
   const activation = network.activations?.[layer - 1];
-  const units = g.dL_ds.map((delta, k) => {
+  const unitWords = (delta, k) => {
     const name = unitName(sizes, layer, k + 1);
     const d = derivative(sizes, activation, g, layer, k + 1);
     const dlda = g.dL_da?.[k];
@@ -82,8 +84,8 @@ function outputDeltaWords(sizes, network, fwd, grads, layer) {
       return `δ of ${name} = ∂L/∂${name} · ${d.symbol} = ${factor(dlda)} · ${factor(d.value)} = ${fmt(delta)}`;
     }
     return `δ of ${name} = ∂L/∂s = ${fmt(delta)}`;
-  });
-  return `${limited(units, MAX_UNITS, 'units')}, cached`;
+  };
+  return `${limited(g.dL_ds, MAX_UNITS, 'units', unitWords)}, cached`;
 }
 
 // δ of unit j of `layer` from the cached δ of the layer above, with the weights before the update
@@ -92,7 +94,7 @@ function hiddenDeltaWords(sizes, network, fwd, grads, layer, weights) {
   const above = grads[layer].dL_ds;
   const W = weights[layer].W; // W[j][k]: from unit j+1 of `layer` to unit k+1 above
   const activation = network.activations?.[layer - 1];
-  const units = g.dL_ds.map((delta, j) => {
+  const unitWords = (delta, j) => {
     const name = unitName(sizes, layer, j + 1);
     const d = derivative(sizes, activation, g, layer, j + 1);
     const terms = above.map((dk, k) => ({
@@ -106,8 +108,8 @@ function hiddenDeltaWords(sizes, network, fwd, grads, layer, weights) {
     const numberSum = one ? shown[0].numbers : `(${shown.map((t) => t.numbers).join(' + ')}${more})`;
     if (!d.symbol || d.value === null) return `δ of ${name} = a′(s) · Σ w · δ = ${fmt(delta)}`;
     return `δ of ${name} = ${d.symbol} · ${symbolSum} = ${factor(d.value)} · ${numberSum} = ${fmt(delta)}`;
-  });
-  return limited(units, MAX_UNITS, 'units');
+  };
+  return limited(g.dL_ds, MAX_UNITS, 'units', unitWords);
 }
 
 function updateWords(sizes, data) {
@@ -118,11 +120,11 @@ function updateWords(sizes, data) {
     u.b_before.forEach((b, j) => items.push([l + 1, 0, j + 1, b, grads.dL_db[j], u.b_after[j]]));
     u.W_before.forEach((row, i) => row.forEach((w, j) => items.push([l + 1, i + 1, j + 1, w, grads.dL_dW[i][j], u.W_after[i][j]])));
   });
-  const words = items.map(([layer, from, to, before, grad, after]) => (
-    `${weightName(sizes, layer, from, to)} = ${fmt(before)} − ${fmt(lr)} · ${factor(grad)} = ${fmt(after)}`));
+  const words = ([layer, from, to, before, grad, after]) => (
+    `${weightName(sizes, layer, from, to)} = ${fmt(before)} − ${fmt(lr)} · ${factor(grad)} = ${fmt(after)}`);
   const loss = data.loss_after !== undefined && data.loss_after !== null
     ? `; loss on this example ${fmt(data.loss)} before, ${fmt(data.loss_after)} after` : '';
-  return `w ← w − γ · ∂L/∂w with γ = ${fmt(lr)}: ${limited(words, MAX_WEIGHTS, 'weights')}${loss}. Step ${data.step} done`;
+  return `w ← w − γ · ∂L/∂w with γ = ${fmt(lr)}: ${limited(items, MAX_WEIGHTS, 'weights', words)}${loss}. Step ${data.step} done`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   computeLayout, visibleUnits, midpoint, pickEdge, placeBoxes, overlapArea, unitCandidates, edgeCandidates,
-  leaderCandidates, STAGGER,
+  leaderCandidates, STAGGER, tableCapacity, tableBand, tableCellCentre,
 } from '../../frontend/js/layout.js';
 
 const box = { width: 1200, height: 600 };
@@ -138,4 +138,31 @@ test('unit candidates start below the unit and never sit on it', () => {
   const c = unitCandidates(u, 20, { w: 80, h: 40 });
   assert.deepEqual(c[0], { x: 100, y: 100 + 20 + 3 + 20 });
   for (const p of c) assert.equal(overlapArea({ x: p.x - 40, y: p.y - 20, w: 80, h: 40 }, { x: 80, y: 80, w: 40, h: 40 }), 0);
+});
+
+test('phase table: room for the widest layer, the selected unit and all its edges, none overlapping', () => {
+  // 2-16×6-1: 16 units of the current layer + z and δ of the selected unit + 17 edges in, 16 out
+  assert.equal(tableCapacity([2, 16, 16, 16, 16, 16, 16, 1]), 16 + 2 + 17 + 16);
+  assert.equal(tableCapacity([2, 6, 6, 6, 1]), 6 + 2 + 7 + 6);
+  // a layer of 40 draws 15 units and "… 25 more": the capacity counts the drawn ones (the
+  // output unit's 16 incoming edges are the most any unit has)
+  assert.equal(tableCapacity([2, 40, 1]), 15 + 2 + 16);
+  const cell = { w: 150, h: 22 };
+  const band = tableBand(51, cell, 1000, 4);
+  assert.equal(band.columns, 6);
+  assert.equal(band.rows, 9);
+  assert.equal(band.height, 9 * 22 + 8);
+  const top = 500;
+  const boxes = Array.from({ length: 51 }, (_, i) => {
+    const c = tableCellCentre(band, i, top);
+    return { x: c.x - cell.w / 2, y: c.y - cell.h / 2, w: cell.w, h: cell.h };
+  });
+  for (const b of boxes) {
+    assert.ok(b.x >= 0 && b.x + b.w <= 1000 && b.y >= top && b.y + b.h <= top + band.height, JSON.stringify(b));
+  }
+  for (let i = 0; i < boxes.length; i += 1) {
+    for (let j = i + 1; j < boxes.length; j += 1) assert.equal(overlapArea(boxes[i], boxes[j]), 0);
+  }
+  // a drawing narrower than one cell still gets one column
+  assert.equal(tableBand(3, cell, 100).columns, 1);
 });

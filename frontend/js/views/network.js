@@ -4,7 +4,9 @@
 import { getState, subscribe } from '../state.js';
 import {
   computeLayout, pickEdge, placeBoxes, unitCandidates, edgeCandidates, leaderCandidates, anywhereCandidates, midpoint,
+  visibleUnits, tableCapacity, tableBand, tableCellCentre, PICK_RADIUS, PICK_TIE,
 } from '../layout.js';
+import { notation } from '../notation.js';
 import { buildPhases, forwardOf, traceKind, visibility } from '../timeline.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode, labelText, layerName } from '../format.js';
 import { select } from '../controls.js';
@@ -22,6 +24,8 @@ const COMPACT_EDGES = 30;
 // units only (edges by arrow keys from there).
 const MAX_TAB_STOPS = 200;
 const COMPACT_FONT = 12;
+// A change of the view's box below this share of its size keeps the drawing (see resized()).
+const RESIZE_SLACK = 0.1;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -51,6 +55,24 @@ function appendLabel(text, label, size) {
 
 function valueSpan(role, resetDy = 0) {
   return el('tspan', { 'data-role': role, dy: resetDy ? resetDy.toFixed(2) : null });
+}
+
+// A node's CSS font (not style.font: that shorthand is empty when
+// font-variant-numeric is set).
+function fontOf(node) {
+  const st = getComputedStyle(node);
+  return `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+}
+
+// The one-line labels' two fonts (name, number), read once from a probe in `parent`.
+function probeFonts(parent) {
+  const prefix = el('tspan', { class: 'op' }, 'z = ');
+  const value = el('tspan', { 'data-role': 'value' }, '0.5');
+  const probe = el('g', { class: 'compact-label label' }, el('text', { class: 'compact-text' }, prefix, value));
+  parent.append(probe);
+  const fonts = [fontOf(prefix), fontOf(value)];
+  probe.remove();
+  return fonts;
 }
 
 function weightAt(weights, layer, from, to) {
@@ -156,7 +178,7 @@ export function mountNetwork(container) {
     if (!built) return null;
     const p = toDrawing(clientX, clientY);
     if (!p) return null;
-    const e = pickEdge(built.layout.edges, p, 8 / p.scale, 2 / p.scale);
+    const e = pickEdge(built.layout.edges, p, PICK_RADIUS / p.scale, PICK_TIE / p.scale);
     return e ? built.edges.get(`${e.layer}-${e.from}-${e.to}`) : null;
   }
   let down = null;
@@ -236,13 +258,6 @@ export function mountNetwork(container) {
     const box = { width: width / zoom, height: height / zoom };
     const font = 14;
     const lineH = font * 1.3;
-    // Room under the lowest unit for its values box (unless the layers are dense).
-    const maxShown = Math.max(...sizes.map((v) => Math.min(v, 16)));
-    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : lineH + 12;
-    const layout = computeLayout(sizes, box, {
-      padding: { top: maxShown <= 5 ? 12 : lineH + 12, bottom: valuesRoom, left: maxShown <= 5 ? 64 : 44, right: maxShown <= 5 ? 185 : 175 },
-      maxRadius: 26,
-    });
     svg.setAttribute('viewBox', `0 0 ${box.width.toFixed(1)} ${box.height.toFixed(1)}`);
     svg.replaceChildren();
     svg.style.setProperty('--font', `${font}px`);
@@ -253,8 +268,32 @@ export function mountNetwork(container) {
     const gLeaders = el('g', { class: 'leaders' });
     const gUnits = el('g', { class: 'units' });
     const gVals = el('g', { class: 'unit-values' });
+    const gTable = el('g', { class: 'phase-table', 'data-testid': 'phase-table' });
     const gTop = el('g', { class: 'top' });
-    svg.append(gEdges, gFlows, gLeaders, gEdgeLabels, gUnits, gVals, gTop);
+    svg.append(gEdges, gFlows, gLeaders, gEdgeLabels, gUnits, gVals, gTable, gTop);
+    // the one-line labels' two fonts, for measuring them without a layout
+    const compactFonts = probeFonts(gVals);
+
+    // Room under the lowest unit for its values box (unless the layers are dense).
+    const maxShown = Math.max(...sizes.map((v) => visibleUnits(v)));
+    const valuesRoom = maxShown <= 5 ? 2 * lineH + 12 : lineH + 12;
+    // Dense layers: the phase table's band at the bottom (see tableEntries).
+    const table = maxShown > 5 ? phaseTableBand(sizes, box.width, compactFonts) : null;
+    const layout = computeLayout(sizes, box, {
+      padding: {
+        top: maxShown <= 5 ? 12 : lineH + 12, bottom: valuesRoom + (table ? table.height : 0),
+        left: maxShown <= 5 ? 64 : 44, right: maxShown <= 5 ? 185 : 175,
+      },
+      maxRadius: 26,
+    });
+    if (table) {
+      table.top = box.height - table.height;
+      gTable.append(
+        el('line', { class: 'table-rule', x1: 4, x2: box.width - 4, y1: table.top + 1, y2: table.top + 1 }),
+        table.hint = el('text', { class: 'table-hint', x: 8, y: table.top + table.pad + table.cell.h / 2 },
+          'select a unit: its weights are listed here'),
+      );
+    }
 
     const n = sizes.length - 1;
     const r = layout.radius;
@@ -281,6 +320,7 @@ export function mountNetwork(container) {
       }
       if (layer.more) obstacles.push({ x: layer.more.x - 40, y: layer.more.y - 9, w: 80, h: 18 });
     }
+    if (table) obstacles.push({ x: 0, y: table.top, w: box.width, h: table.height });
     for (const e of layout.edges) {
       const m = midpoint(e);
       obstacles.push({ x: m.x - 2, y: m.y - 2, w: 4, h: 4, owner: `${e.layer}-${e.from}-${e.to}`, midpoint: true });
@@ -474,11 +514,6 @@ export function mountNetwork(container) {
     lossSpan.textContent = '0.5';
     targetSpan.textContent = '1';
     const lineBoxes = [lossText.getBBox(), targetText.getBBox()];
-    const fontOf = (node) => {
-      // (not style.font: that shorthand is empty when font-variant-numeric is set)
-      const st = getComputedStyle(node);
-      return `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
-    };
     const lossGeometry = {
       x0: Math.min(...lineBoxes.map((b) => b.x)),
       y0: Math.min(...lineBoxes.map((b) => b.y)),
@@ -490,21 +525,14 @@ export function mountNetwork(container) {
     targetSpan.textContent = '';
 
     built = {
-      key: `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${projector}`,
+      key: `${sizes.join('-')}|${projector}`, width, height,
       layout, units, edges, loss, lossText, targetText, lossBg, sizes, font, lineH, maxEdgeWidth,
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
       obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
-      order: focusOrder(layout, edges, units), headers: new Map(),
-      makeCompact: (testid, onClick) => makeCompact(gVals, testid, onClick),
+      order: focusOrder(layout, edges, units), headers: new Map(), compactFonts, table, gTable, tableCells: [],
+      makeCompact: (testid, onClick, parent = gVals) => makeCompact(parent, testid, onClick),
     };
-    // the compact labels' two fonts, for measuring them without a layout
-    const probe = makeCompact(gVals, null, () => {});
-    probe.prefix.textContent = 'z = ';
-    probe.value.textContent = '0.5';
-    probe.g.removeAttribute('display');
-    built.compactFonts = [fontOf(probe.prefix), fontOf(probe.value)];
-    probe.g.remove();
   }
 
   // Width of a text in a CSS font, from a canvas (no layout); cached.
@@ -522,6 +550,40 @@ export function mountNetwork(container) {
     return w;
   }
 
+  // The phase table of a network with dense layers: a band at the bottom of
+  // the drawing, sized when the drawing is built for the most entries it can
+  // ever hold (layout.js tableCapacity) at the widest any entry can be, so that
+  // whatever a phase and a selection put in it fits.
+  function phaseTableBand(sizes, width, [f0, f1]) {
+    const nota = notation(sizes);
+    const shown = sizes.map((v) => visibleUnits(v));
+    const names = [];
+    for (let l = 0; l < sizes.length; l += 1) {
+      const u = shown[l];
+      names.push(`${nota.unit(l, u).unicode} = `);
+      if (l > 0) {
+        const w = nota.weight(l, shown[l - 1], u).unicode;
+        names.push(`${nota.delta(l, u).unicode} = `, `∂L/∂${w} = `, `new ${w} = `);
+      }
+    }
+    const widest = Math.max(...names.map((t) => textWidth(f0, t))) + textWidth(f1, '−8.888e−888');
+    const cell = { w: widest + 6 + 6, h: COMPACT_FONT * 1.3 + 4 + 4 };
+    return tableBand(tableCapacity(sizes), cell, width);
+  }
+
+  // Width of a number: in a font whose ten digits are equally wide, that of
+  // its shape (0.4521 as 0.0000), so that a step's new values are measured
+  // once rather than each number again.
+  const evenDigits = new Map();
+  function numberWidth(font, text) {
+    let even = evenDigits.get(font);
+    if (even === undefined) {
+      even = textWidth(font, '0123456789') === textWidth(font, '0000000000');
+      evenDigits.set(font, even);
+    }
+    return textWidth(font, even ? text.replace(/[0-9]/g, '0') : text);
+  }
+
   // The loss box around its two lines (each line: its spans, each in its font).
   function lossBox() {
     const g = built.lossGeometry;
@@ -534,6 +596,15 @@ export function mountNetwork(container) {
     return { x0: g.x0, y0: g.y0, x1: g.x0 + w, y1: g.y1 };
   }
 
+  // The drawing is built again (every node: for 2-16×6-1 close to 10 000 of
+  // them) only when its box changed by more than RESIZE_SLACK in width or
+  // height: the toolbar and the phase title wrap to another line now and
+  // then, and for those few pixels the SVG scales its drawing (viewBox,
+  // aspect ratio kept) instead.
+  function resized(b, width, height) {
+    return Math.abs(width - b.width) > RESIZE_SLACK * b.width || Math.abs(height - b.height) > RESIZE_SLACK * b.height;
+  }
+
   function render() {
     const state = getState();
     const session = state.session;
@@ -541,8 +612,8 @@ export function mountNetwork(container) {
     const sizes = session.network.layers;
     const { width, height } = size;
     if (width < 10 || height < 10) return;
-    const key = `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${state.settings.projector}`;
-    if (!built || built.key !== key) build(sizes, width, height, state.settings.projector);
+    const key = `${sizes.join('-')}|${state.settings.projector}`;
+    if (!built || built.key !== key || resized(built, width, height)) build(sizes, width, height, state.settings.projector);
     update(state);
   }
 
@@ -898,7 +969,7 @@ export function mountNetwork(container) {
     c.prefix.textContent = parts[0];
     c.value.textContent = parts[1];
     const [f0, f1] = built.compactFonts;
-    const w = textWidth(f0, parts[0]) + textWidth(f1, parts[1]) + 6;
+    const w = textWidth(f0, parts[0]) + numberWidth(f1, parts[1]) + 6;
     const h = COMPACT_FONT * 1.3 + 4;
     c.bg.setAttribute('x', (-w / 2).toFixed(1));
     c.bg.setAttribute('y', (-h / 2).toFixed(1));
@@ -1108,6 +1179,91 @@ export function mountNetwork(container) {
       show(node, true);
       built.labelNodes.add(node);
     }
+    if (built.table) paintTable(selection, current);
+  }
+
+  // ------------------------------------------------------------ the phase table
+  //
+  // Networks with a layer of more than 5 units have no room for every number
+  // beside its unit or edge, so a band at the bottom of the drawing lists, in
+  // full (4 significant digits), each named: the current phase's values (z of
+  // every unit of the layer going forward, δ going backward), then the
+  // selected unit's own values and every edge into and out of it (w, ∂L/∂w
+  // once its layer's backward phase is shown, the new w at the update), or the
+  // selected weight. The band is sized for the most it can hold (see
+  // phaseTableBand), so every entry always finds its cell. The numbers placed
+  // in the drawing beside their units stay where they find room.
+
+  function unitEntry(ref, role) {
+    const v = ref.v;
+    if (!v?.visible[role] || v.raw[role] === null || v.raw[role] === undefined) return null;
+    const { layer, unit } = ref.u;
+    const name = role === 'delta' ? notation(built.sizes).delta(layer, unit) : ref.label;
+    return { ref, id: `table-unit-${ref.id}-${role}`, parts: [`${labelUnicode(name)} = `, formatNumber(v.raw[role])] };
+  }
+
+  function edgeEntry(ref) {
+    const v = edgeValues(ref);
+    const name = labelUnicode(ref.label);
+    let parts;
+    if (v.updateVisible && v.after !== null && v.after !== undefined) parts = [`new ${name} = `, formatNumber(v.after)];
+    else if (v.gradVisible && v.grad !== null && v.grad !== undefined) parts = [`∂L/∂${name} = `, formatNumber(v.grad)];
+    else if (v.before !== null && v.before !== undefined) parts = [`${name} = `, formatNumber(v.before)];
+    else return null;
+    return { ref, id: `table-edge-${ref.id}`, parts };
+  }
+
+  function tableEntries(selection, current) {
+    const out = [];
+    const push = (entry) => { if (entry) out.push(entry); };
+    if (current && (current.kind === 'forward' || current.kind === 'backward')) {
+      const role = current.kind === 'forward' ? 'a' : 'delta';
+      for (const u of built.layout.layers[current.layer].units) push(unitEntry(built.units.get(`${u.layer}-${u.unit}`), role));
+    }
+    if (selection?.kind === 'unit') {
+      const ref = built.units.get(`${selection.layer}-${selection.unit}`);
+      if (ref) {
+        push(unitEntry(ref, 'a'));
+        if (selection.layer > 0) push(unitEntry(ref, 'delta'));
+        for (const e of built.edges.values()) {
+          if (e.e.layer === selection.layer && e.e.to === selection.unit) push(edgeEntry(e));
+        }
+        for (const e of built.edges.values()) {
+          if (e.e.layer === selection.layer + 1 && e.e.from === selection.unit) push(edgeEntry(e));
+        }
+      }
+    } else if (selection?.kind === 'weight') {
+      const ref = built.edges.get(`${selection.layer}-${selection.from}-${selection.to}`);
+      if (ref) push(edgeEntry(ref));
+    }
+    return out;
+  }
+
+  function paintTable(selection, current) {
+    const { table, tableCells } = built;
+    const entries = tableEntries(selection, current).slice(0, table.columns * table.rows);
+    entries.forEach((entry, i) => {
+      let cell = tableCells[i];
+      if (!cell) {
+        cell = built.makeCompact(null, (ev) => { ev.stopPropagation(); cell.entry?.ref.select(); }, built.gTable);
+        cell.g.classList.add('table-cell');
+        cell.g.addEventListener('pointerenter', () => { if (cell.entry) setHot(cell.entry.ref, true); });
+        cell.g.addEventListener('pointerleave', () => { if (cell.entry) setHot(cell.entry.ref, false); });
+        tableCells.push(cell);
+      }
+      cell.entry = entry;
+      if (cell.g.dataset.testid !== entry.id) cell.g.dataset.testid = entry.id;
+      paintCompact(cell, entry.parts);
+      const c = tableCellCentre(table, i, table.top);
+      const t = `translate(${c.x.toFixed(1)} ${c.y.toFixed(1)})`;
+      if (cell.g.getAttribute('transform') !== t) cell.g.setAttribute('transform', t);
+      show(cell.g, true);
+    });
+    for (let i = entries.length; i < tableCells.length; i += 1) {
+      tableCells[i].entry = null;
+      show(tableCells[i].g, false);
+    }
+    show(table.hint, entries.length === 0 && !selection);
   }
 
   return { render };
