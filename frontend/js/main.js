@@ -5,6 +5,7 @@ import { mountPhase } from './views/phase.js';
 import { mountHelp } from './views/help.js';
 import { loadMeta } from './notation.js';
 import { mountLive } from './live.js';
+import { mountWeightEditor } from './views/weight-editor.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -27,6 +28,7 @@ mountLive(); // issue 15: follow the session's events (two tabs stay in step)
 mountHelp(byId('help-list'));
 mountPhase(byId('phase'));
 mountNetwork(byId('network'));
+mountWeightEditor(byId('network'));
 await Promise.all([
   mountOptional('./views/inspector.js', 'mountInspector', 'inspector'),
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
