@@ -32,6 +32,7 @@ mountWeightEditor(byId('network'));
 await Promise.all([
   mountOptional('./views/inspector.js', 'mountInspector', 'inspector'),
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
+  mountOptional('./views/readout.js', 'mountReadout', 'readout'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
   mountOptional('./views/exercise.js', 'mountExercise', 'exercise'),
