@@ -1146,8 +1146,10 @@ function sync(s, prev) {
   const info = $('session-info');
   if (info && s.session) {
     const ds = s.session.dataset;
-    text(info, `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}${ds ? ` · ${datasetName(ds)}` : ''}`);
-    if (info.title !== `session ${s.session.id}`) info.title = `session ${s.session.id}`;
+    // (the dataset's name is in the title and under the heatmap: the top bar stays one line at 1280 px)
+    text(info, `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}`);
+    const title = `session ${s.session.id}${ds ? ` · ${datasetName(ds)}` : ''}`;
+    if (info.title !== title) info.title = title;
     if (info.dataset.step !== String(s.session.step)) info.dataset.step = String(s.session.step);
   }
   syncPlayground(s, prev);
@@ -1185,11 +1187,10 @@ function syncDialogs(s, prev) {
   }
 }
 
-/** What a person calls a session's dataset: "lecture XOR (4 points)", "circle (200)". */
+/** A session's dataset, short (the top bar): "lecture XOR (4)", "circle (200)". */
 export function datasetName(ds) {
   const label = ds.label ?? ds.name;
-  const split = ds.n_test ? `, ${ds.n_train} train / ${ds.n_test} test` : '';
-  return /\(\d+ points?\)/.test(label) ? `${label}${split ? ` (${split.slice(2)})` : ''}` : `${label} (${ds.n}${split})`;
+  return `${label.replace(/ \(\d+ points?\)$/, '')} (${ds.n})`;
 }
 
 // ---------------------------------------------------------------- playground controls: binding
@@ -1273,9 +1274,7 @@ function syncPlayground(s, prev) {
   const batch = $('batch-size');
   if (batch && s.batchSize !== prev.batchSize) {
     if (Number(batch.value) !== s.batchSize) batch.value = String(s.batchSize);
-    const words = s.batchSize === 1 ? 'per-example SGD' : `mean of ${s.batchSize} examples per update`;
-    $('batch-text').textContent = words;
-    $('batch-text').title = batchText(s.batchSize);
+    batch.title = batchText(s.batchSize);
   }
   if (!s.session || (s.session === prev.session && s.datasets === prev.datasets)) return;
   const schedule = s.session.network.schedule ?? { name: 'constant' };

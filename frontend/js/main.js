@@ -34,6 +34,7 @@ await Promise.all([
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
   mountOptional('./views/readout.js', 'mountReadout', 'readout'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
+  import('./views/unit-maps.js').then((m) => m.mountUnitMaps(byId('network'))).catch((err) => console.warn(`unit maps unavailable: ${err.message}`)),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
   mountOptional('./views/exercise.js', 'mountExercise', 'exercise'),
   mountOptional('./views/class-panel.js', 'mountClassPanel', 'btn-class'),

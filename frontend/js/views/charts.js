@@ -23,7 +23,7 @@ import { getState, subscribe } from '../state.js';
 import { formatNumber } from '../format.js';
 import { decimate, extent } from '../decimate.js';
 
-const M = { left: 50, right: 10, top: 22, bottom: 30 };
+const M = { left: 44, right: 10, top: 8, bottom: 30 };
 // Okabe–Ito: blue for each update's loss, vermillion for the training part (or the epoch
 // means), bluish green (dashed) for the test part
 const STEP_COLOUR = 'var(--bp-loss-step, #0072B2)';
@@ -92,16 +92,21 @@ export function mountLossChart(container) {
     return input;
   };
   const toggle = check('loss-log-toggle', 'log', 'log scale');
-  const fitAll = check('loss-fit-toggle', 'fit every update',
+  const fitAll = check('loss-fit-toggle', 'fit all',
     'scale the y axis to every update’s loss (else to the whole training / test loss)');
-  bar.append(summary, checks);
+  bar.append(summary);
+  checks.style.marginLeft = 'auto';
+  // one entry per line drawn, with its last value
+  const legend = document.createElement('div');
+  legend.style.cssText = 'display:flex;gap:.1em .8em;flex-wrap:wrap;align-items:center;font-size:.85em;font-variant-numeric:tabular-nums';
+  legend.append(checks);
   const chart = svg('svg', {
     role: 'img',
     'aria-label': 'Loss over steps',
     'data-testid': 'loss-chart-svg',
     style: 'width:100%;display:block;overflow:visible;font-size:12px',
   });
-  container.replaceChildren(bar, chart);
+  container.replaceChildren(bar, legend, chart);
 
   // One draw per burst of changes. After a step: in a microtask, still in the
   // task that changed the history, so it is painted in the same frame as the
@@ -151,11 +156,11 @@ export function mountLossChart(container) {
     const history = st.lossHistory || [];
     const metrics = st.metricsHistory || [];
     const w = (resize ? boxWidth : Math.round(container.clientWidth)) || 480;
-    if (drawn && history === drawn.history && metrics === drawn.metrics && w === width) return;
-    drawn = { history, metrics };
+    if (drawn && history === drawn.history && metrics === drawn.metrics && st.batchSize === drawn.batch && w === width) return;
+    drawn = { history, metrics, batch: st.batchSize };
     width = w;
     const W = Math.max(240, w);
-    const H = Math.round(Math.min(220, Math.max(130, W * 0.42)));
+    const H = Math.round(Math.min(220, Math.max(120, W * 0.4)));
     const PW = W - M.left - M.right;
     const PH = H - M.top - M.bottom;
     chart.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -164,13 +169,16 @@ export function mountLossChart(container) {
     chart.replaceChildren();
     const hasTrain = metrics.some((m) => Number.isFinite(m.train_loss));
     const hasTest = metrics.some((m) => Number.isFinite(m.test_loss));
+    const batch = st.batchSize ?? 1;
+    const how = batch === 1 ? 'batch 1 = per-example SGD' : `batch ${batch} = mean of ${batch} examples`;
     if (!history.length && !(hasTrain && metrics.length > 1)) {
       summary.textContent = 'No updates yet';
+      legend.replaceChildren(checks);
       chart.setAttribute('height', 40);
       chart.setAttribute('viewBox', `0 0 ${W} 40`);
       chart.append(svg('text', {
         x: W / 2, y: 22, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
-      }, 'Press Step or Train to see the loss'));
+      }, `Press Step or Train to see the loss (${how})`));
       return;
     }
     const log = toggle.checked;
@@ -221,7 +229,7 @@ export function mountLossChart(container) {
     }
     axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: M.top + PH, y2: M.top + PH, stroke: 'currentColor' }));
     axes.append(svg('line', { x1: M.left, x2: M.left, y1: M.top, y2: M.top + PH, stroke: 'currentColor' }));
-    axes.append(svg('text', { x: M.left + PW / 2, y: H - 2, 'text-anchor': 'middle' }, 'step'));
+    axes.append(svg('text', { x: M.left + PW / 2, y: H - 2, 'text-anchor': 'middle', 'data-testid': 'loss-x-label' }, `step · ${how}`));
     axes.append(svg('text', {
       x: 12, y: M.top + PH / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${M.top + PH / 2})`,
     }, log ? 'loss L (log)' : 'loss L'));
@@ -284,24 +292,23 @@ export function mountLossChart(container) {
     if (hasTrain) entries.push(['train', 'train', lastOf(metrics, trainOf), EPOCH_COLOUR, 3, null]);
     else if (boldMeans) entries.push(['epoch', 'epoch mean', means.at(-1).mean, EPOCH_COLOUR, 3, null]);
     if (hasTest) entries.push(['test', 'test', lastOf(metrics, testOf), TEST_COLOUR, 3, '6 3']);
-    const legend = svg('g', { fill: 'currentColor' });
-    const ly = M.top - 10;
-    const slot = PW / Math.max(1, entries.length);
-    entries.forEach(([key, name, value, colour, strokeWidth, dash], i) => {
-      const x = M.left + i * slot;
-      const g = svg('g', { 'data-testid': `loss-legend-${key}`, 'data-value': String(value) });
-      g.append(svg('line', { x1: x, x2: x + 14, y1: ly, y2: ly, stroke: colour, 'stroke-width': strokeWidth, ...(dash ? { 'stroke-dasharray': dash } : {}) }));
-      g.append(svg('text', { x: x + 18, y: ly + 4 }, `${name} ${formatNumber(value)}`));
-      legend.append(g);
-    });
-    chart.append(legend);
+    legend.replaceChildren(...entries.map(([key, name, value, colour, strokeWidth, dash]) => {
+      const item = document.createElement('span');
+      item.dataset.testid = `loss-legend-${key}`;
+      item.dataset.value = String(value);
+      const mark = svg('svg', { width: 16, height: 8, 'aria-hidden': 'true' });
+      mark.append(svg('line', { x1: 0, x2: 16, y1: 4, y2: 4, stroke: colour, 'stroke-width': strokeWidth, ...(dash ? { 'stroke-dasharray': dash } : {}) }));
+      item.append(mark, ` ${name} `, Object.assign(document.createElement('b'), { textContent: formatNumber(value) }));
+      return item;
+    }), checks);
 
     const n = history.length;
-    summary.textContent = n ? `${n} update${n === 1 ? '' : 's'} · last L ${formatNumber(lastUpdate)}` : 'whole-dataset loss';
+    summary.textContent = n ? `${n} update${n === 1 ? '' : 's'} · last loss ${formatNumber(lastUpdate)}` : 'whole-dataset loss';
   }
 
   const unsubscribe = subscribe((state, previous) => {
-    if (!previous || state.lossHistory !== previous.lossHistory || state.metricsHistory !== previous.metricsHistory) schedule();
+    if (!previous || state.lossHistory !== previous.lossHistory || state.metricsHistory !== previous.metricsHistory
+        || state.batchSize !== previous.batchSize) schedule();
   });
   draw();
   return () => {

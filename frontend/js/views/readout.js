@@ -1,4 +1,4 @@
-// views/readout.js — "epoch k · train L 0.2514 / acc 90 % · test L 0.4012 / acc 70 %".
+// views/readout.js — "epoch k · train L 0.2514 / 90 % · test L 0.4012 / 70 %" (loss / accuracy).
 //
 //   mountReadout(container) → unmount()
 //
@@ -25,7 +25,7 @@ const percent = (v) => `${formatNumber(Math.round(v * 1000) / 10)} %`;
 
 export function mountReadout(container) {
   container.dataset.testid = 'readout';
-  container.style.cssText = 'font-size:.95em;margin:0 0 .3em;font-variant-numeric:tabular-nums';
+  container.style.cssText = 'font-size:.9em;margin:0 0 .2em;font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis';
   container.setAttribute('aria-live', 'off');
   let shown = null;
 
@@ -43,12 +43,12 @@ export function mountReadout(container) {
       const part = (name, loss, acc) => {
         sep();
         parts.push(`${name} ${L} `, number(`readout-${name}-loss`, loss, formatNumber(loss)));
-        if (acc !== null && acc !== undefined) parts.push(' / acc ', number(`readout-${name}-acc`, acc, percent(acc)));
+        if (acc !== null && acc !== undefined) parts.push(' / ', number(`readout-${name}-acc`, acc, percent(acc)));
       };
       part('train', m.train_loss, m.train_accuracy);
       if (m.test_loss !== null && m.test_loss !== undefined) part('test', m.test_loss, m.test_accuracy);
       container.title = m.n_train !== undefined
-        ? `over the ${m.n_train} training and ${m.n_test} test points, with the current weights` : '';
+        ? `loss ${L} / accuracy over the ${m.n_train} training and ${m.n_test} test points, with the current weights` : '';
     } else if (s.session && !s.session.dataset) {
       parts.push(' · no dataset');
     }
