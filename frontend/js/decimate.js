@@ -30,35 +30,43 @@ export function decimate(items, x, y, columns, range = {}) {
   const span = hi - lo || 1;
   const out = new Float64Array(8 * cols);
   let k = 0;
-  let col = -1;
-  let first = -1; let min = -1; let max = -1; let last = -1;
-  let minV = 0; let maxV = 0;
-  const flush = () => {
-    if (first < 0) return;
+  // x ascends: each column's items are one run, its end found by bisection, so the pass over
+  // the items only reads y
+  let i = 0;
+  for (let c = 0; c < cols && i < n; c += 1) {
+    const edge = lo + (span * (c + 1)) / cols;
+    let end = n;
+    if (c < cols - 1) {
+      let a = i;
+      let z = n;
+      while (a < z) {
+        const mid = (a + z) >>> 1;
+        if (x(items[mid]) < edge) a = mid + 1;
+        else z = mid;
+      }
+      end = a;
+    }
+    let first = -1; let min = -1; let max = -1; let last = -1;
+    let minV = Infinity; let maxV = -Infinity;
+    for (; i < end; i += 1) {
+      const v = y(items[i]);
+      if (!(v === v) || v === Infinity || v === -Infinity) continue; // not finite
+      if (first < 0) first = i;
+      last = i;
+      if (v < minV) { minV = v; min = i; }
+      if (v > maxV) { maxV = v; max = i; }
+    }
+    if (first < 0) continue;
     // the (up to) four kept items in index order, each once
-    const keep = [first, min, max, last].sort((a, b) => a - b);
+    const a1 = Math.min(min, max);
+    const a2 = Math.max(min, max);
+    const keep = [first, a1, a2, last];
     for (let j = 0; j < 4; j += 1) {
       if (j && keep[j] === keep[j - 1]) continue;
       out[k++] = x(items[keep[j]]);
       out[k++] = y(items[keep[j]]);
     }
-  };
-  for (let i = 0; i < n; i += 1) {
-    const v = y(items[i]);
-    if (!Number.isFinite(v)) continue;
-    const c = Math.min(cols - 1, Math.max(0, Math.floor(((x(items[i]) - lo) / span) * cols)));
-    if (c !== col) {
-      flush();
-      col = c;
-      first = min = max = last = i;
-      minV = maxV = v;
-      continue;
-    }
-    last = i;
-    if (v < minV) { minV = v; min = i; }
-    if (v > maxV) { maxV = v; max = i; }
   }
-  flush();
   return out.subarray(0, k);
 }
 

@@ -189,8 +189,7 @@ export function mountLossChart(container) {
     if (hasTrain) ranges.push(extent(metrics, trainOf, log));
     if (hasTest) ranges.push(extent(metrics, testOf, log));
     if (boldMeans) ranges.push(extent(means, meanOf, log));
-    const updates = extent(history, lossOf, log);
-    if (fitAll.checked || !ranges.some(Boolean)) ranges.push(updates);
+    if (fitAll.checked || !ranges.some(Boolean)) ranges.push(extent(history, lossOf, log));
     const live = ranges.filter(Boolean);
     if (!live.length) {
       summary.textContent = 'No finite loss to draw';
