@@ -11,6 +11,12 @@ For the lecture's 2-2-1 network and for 6 hidden layers × 16 units (2-16×6-1, 
   training continuous training (T): UI updates per second = animation frames in which the
            page changed, over a fixed window; also /train responses per second.
 Targets: redraw ≤ 50 ms, ≥ 55 fps animating, ≥ 20 updates/s training.
+Issue 13 (appended):
+  unit hover  2-8-8-1 (xor): pointer over a hidden unit → the frame after the heatmap shows its
+              map (its activations come from the unit maps' cached predict {units: true});
+  loss chart  redraw of the loss chart for 100 000 updates (and 100, for comparison): setState
+              of a new history → the chart's draw done (the next task), median of runs.
+Targets: hover ≤ 50 ms, chart redraw ≤ 16 ms at 100 000 updates.
 
 Run:  .venv/bin/python bench/ui.py      (needs Debian's chromium: `make chromium`)
 """
@@ -30,6 +36,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 TARGET_REDRAW_MS = 50
 TARGET_FPS = 55
 TARGET_UPDATES = 20
+TARGET_HOVER_MS = 50
+TARGET_CHART_MS = 16
+HOVER_NET = {"layers": [2, 8, 8, 1], "learning_rate": 0.1, "dataset": {"name": "xor", "n": 200, "seed": 0}}
 
 NETWORKS = {
     "2-2-1 (lecture)": {"preset": "lecture"},
@@ -198,6 +207,69 @@ def measure_training(page, seconds: float) -> dict:
             "sgd_steps_per_s": (b["s"] - a["s"]) / dt, "requests_per_s": calls, "seconds": dt}
 
 
+HOVER_PROBE = """
+(() => {
+  const h = window.__hover = {over: 0, shown: 0, painted: 0, target: null};
+  document.addEventListener('pointerover', (e) => {
+    if (h.target && e.target.closest?.(`[data-testid="${h.target}"]`) && !h.over) h.over = performance.now();
+  }, true);
+  const canvas = document.querySelector('[data-testid=heatmap-canvas]');
+  new MutationObserver(() => {
+    if (h.target && canvas.dataset.shows === h.target && h.over && !h.shown) {
+      h.shown = performance.now();
+      requestAnimationFrame(() => { h.painted = performance.now(); });
+    }
+  }).observe(canvas, {attributes: true});
+})();
+"""
+
+
+def measure_unit_hover(page, n: int) -> list[float]:
+    """Pointer over a hidden unit → the frame after the heatmap switched to its map (ms)."""
+    page.evaluate(HOVER_PROBE)
+    out = []
+    units = ["unit-1-3", "unit-2-5"]
+    for i in range(n):
+        target = units[i % 2]
+        page.mouse.move(5, 5)
+        page.wait_for_function("() => document.querySelector('[data-testid=heatmap-canvas]').dataset.shows === 'output'")
+        page.evaluate("(t) => Object.assign(window.__hover, {over: 0, shown: 0, painted: 0, target: t})", target)
+        page.hover(f"[data-testid={target}]")
+        page.wait_for_function("() => window.__hover.painted > 0", timeout=10000)
+        out.append(page.evaluate("() => window.__hover.painted - window.__hover.over"))
+    return out
+
+
+CHART_PROBE = """async ({n, runs}) => {
+  const { setState } = await import('/js/state.js');
+  const make = (k) => {
+    const h = new Array(n);
+    for (let i = 0; i < n; i += 1) h[i] = {step: i + 1, epoch: Math.floor(i / 200), loss: 0.3 + 0.2 * Math.sin(i / 50 + k) + (i % 97 === 0 ? 2 : 0)};
+    const m = [];
+    for (let i = 10; i <= n; i += 10) m.push({step: i, epoch: Math.floor(i / 200), train_loss: 0.3 + 0.1 * Math.cos(i / 900 + k), test_loss: 0.45, train_accuracy: 0.9, test_accuracy: 0.8});
+    return [h, m];
+  };
+  const next = () => new Promise((resolve) => { const ch = new MessageChannel(); ch.port1.onmessage = () => resolve(); ch.port2.postMessage(0); });
+  const times = [];
+  for (let r = 0; r < runs; r += 1) {
+    const [h, m] = make(r);
+    await next();
+    const t0 = performance.now();
+    setState({lossHistory: h, metricsHistory: m});
+    await next();                // the chart draws in a microtask of setState's task
+    times.push(performance.now() - t0);
+  }
+  setState({lossHistory: [], metricsHistory: []});
+  times.sort((a, b) => a - b);
+  return {median_ms: times[Math.floor(times.length / 2)], max_ms: times.at(-1), runs, updates: n,
+          path_points: Math.max(...[...document.querySelectorAll('[data-testid=loss-chart-svg] path')].map((p) => (p.getAttribute('d').match(/[ML]/g) || []).length))};
+}"""
+
+
+def measure_chart(page, n: int, runs: int) -> dict:
+    return page.evaluate(CHART_PROBE, {"n": n, "runs": runs})
+
+
 def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally: stop the server
     p = C.parser(__doc__.split("\n")[0])
@@ -238,6 +310,17 @@ def main(argv=None) -> int:
                 context.close()
                 results[name] = {"redraw": redraw, "phase_render": phase_render, "animation": anim,
                                  "training": train}
+            # issue 13: hover on a hidden unit (2-8-8-1), the loss chart at 100 000 updates
+            context = browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
+            page = context.new_page()
+            page.on("pageerror", lambda e: print(f"[playground] page error: {e}"))
+            open_session(page, base, HOVER_NET)
+            page.wait_for_function("() => document.querySelectorAll('[data-testid^=unit-map-]').length >= 17",
+                                   timeout=20000)
+            playground = {"hover_ms": measure_unit_hover(page, 4 if args.quick else 20),
+                          "chart_100": measure_chart(page, 100, 5 if args.quick else 15),
+                          "chart_100000": measure_chart(page, 100000, 5 if args.quick else 15)}
+            context.close()
             browser.close()
     finally:
         server.stop()
@@ -289,13 +372,26 @@ def main(argv=None) -> int:
             print(f"  {name}: one phase change drawn (setState + 2 frames): median "
                   f"{pr['median_change_ms']:.1f} ms vs {pr['median_idle_ms']:.1f} ms for 2 idle frames; "
                   f"{pr['svg_nodes']:,} SVG nodes in the network view")
+    hover = playground["hover_ms"]
+    c100, c100k = playground["chart_100"], playground["chart_100000"]
+    playground["summary"] = {"hover_p50_ms": statistics.median(hover), "hover_max_ms": max(hover),
+                             "chart_100_ms": c100["median_ms"], "chart_100000_ms": c100k["median_ms"]}
+    targets["playground"] = {
+        f"hover on a hidden unit → its map painted <= {TARGET_HOVER_MS} ms (2-8-8-1)":
+            playground["summary"]["hover_p50_ms"] <= TARGET_HOVER_MS,
+        f"loss chart redraw <= {TARGET_CHART_MS} ms at 100 000 updates": c100k["median_ms"] <= TARGET_CHART_MS}
+    print(f"  2-8-8-1: hover on a hidden unit → its heatmap painted: median {statistics.median(hover):.1f} ms, "
+          f"max {max(hover):.1f} ms ({len(hover)} hovers)")
+    print(f"  loss chart redraw: {c100['median_ms']:.2f} ms for 100 updates, {c100k['median_ms']:.2f} ms "
+          f"for 100 000 (max {c100k['max_ms']:.2f} ms; {c100k['path_points']} points in its longest path)")
     print("Targets")
     for name, t in targets.items():
         for k, ok in t.items():
             print(f"  {name}: {k}: {C.met(ok)}")
     path = C.write_json(args.out, "ui", {
         "benchmark": "ui", "quick": args.quick, "environment": env,
-        "command": C.command("ui.py", blas_env=False), "networks": results, "targets": targets})
+        "command": C.command("ui.py", blas_env=False), "networks": results, "playground": playground,
+        "targets": targets})
     print(f"\nwrote {path}")
     return 0
 

@@ -14,7 +14,9 @@ export class ApiError extends Error {
 }
 
 // The lecture's names of the request fields a person types.
-const FIELD_NAMES = { learning_rate: 'γ', x: 'x', y: 'y*', index: 'example index', X: 'X', Y: 'Y*' };
+const FIELD_NAMES = {
+  learning_rate: 'γ', x: 'x', y: 'y*', index: 'example index', X: 'X', Y: 'Y*', batch_size: 'batch size', schedule: 'γ_t',
+};
 const ELEMENT_NAMES = { x: (i) => `x${i + 1}`, y: (i) => `y*${i + 1}` };
 const MAX_MESSAGE = 120; // at most two lines of the status toast
 
@@ -65,7 +67,7 @@ export function describe(status, body) {
   return { message: `HTTP ${status}`, field: null };
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, { text: asText = false } = {}) {
   const init = { method, headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -79,6 +81,7 @@ async function request(method, path, body) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
+  if (asText && response.ok) return text;
   let parsed;
   try {
     parsed = text ? JSON.parse(text) : null;
@@ -111,6 +114,12 @@ export const api = {
   predict: (id, X) => request('POST', sessionPath(id, '/predict'), { X }),
   // a heatmap grid computed on the server: {x1: [lo, hi], x2: [lo, hi], n}
   predictGrid: (id, grid) => request('POST', sessionPath(id, '/predict'), { grid }),
+  // every layer's activations on that grid as well: {Y, units: [layer][unit][point]}
+  predictUnits: (id, grid) => request('POST', sessionPath(id, '/predict'), { grid, units: true }),
+  // the whole training / test part's loss and accuracy of the current weights
+  metrics: (id) => request('GET', sessionPath(id, '/metrics')),
+  // a runnable script (format 'numpy' | 'torch') that does the session's next step: its text
+  exportScript: (id, format) => request('GET', sessionPath(id, `/export?format=${encodeURIComponent(format)}`), undefined, { text: true }),
   gradcheck: (id, body) => request('POST', sessionPath(id, '/gradcheck'), body),
   exportSession: (id) => request('GET', sessionPath(id, '/export')),
   importSession: (doc) => request('POST', '/sessions/import', doc),
@@ -126,5 +135,6 @@ export default api;
 // Named exports of the same calls, for `import { predict } from './api.js'`.
 export const {
   health, datasets, createSession, getSession, deleteSession, updateSettings, setWeights, dataset,
-  forward, backward, step, train, undo, predict, predictGrid, gradcheck, exportSession, importSession,
+  forward, backward, step, train, undo, predict, predictGrid, predictUnits, metrics, exportScript, gradcheck,
+  exportSession, importSession,
 } = api;

@@ -4,7 +4,7 @@ import { api, fieldName, tidyMessage } from './api.js';
 import { commitPendingStep, committedSession, getState, setState, subscribe } from './state.js';
 import { buildPhases, clampPhase } from './timeline.js';
 import { formatNumber } from './format.js';
-import { activationNames, LECTURE } from './notation.js';
+import { activationNames, LECTURE, labelText, weightLabel, scheduleFormula, scheduleInfo, scheduleNames } from './notation.js';
 import { parseCsv } from './csv.js';
 import { closeDialog, openDialog } from './dialog.js';
 import * as player from './player.js';
@@ -28,6 +28,7 @@ export const SHORTCUTS = [
   { keys: ['l'], match: [], action: 'lecture', text: 'Lecture mode on/off (→ / ← or PageDown / PageUp: next / previous scene)' },
   { keys: ['p'], match: ['p'], action: 'projector', text: 'Projector mode on/off', run: () => toggleProjector() },
   { keys: ['x'], match: ['x'], action: 'exercise', text: 'Exercise mode: compute the step yourself, graded value by value', run: () => toggleExercise() },
+  { keys: ['w'], match: ['w'], action: 'editWeight', text: 'Type a new value for the focused or selected weight (or double-click it); Enter sets it, U undoes', run: () => openWeightEditor() },
   { keys: ['e'], match: ['e'], action: 'export', text: 'Export the session as a .json file', run: () => exportSession() },
   { keys: ['c'], match: ['c'], action: 'class', text: 'Class: open a live class on this session (join code, questions)', run: () => document.getElementById('btn-class')?.click() },
   { keys: ['?'], match: ['?'], action: 'help', text: 'Show / hide this list', run: () => toggleHelp() },
@@ -40,6 +41,8 @@ const KEYMAP = new Map(SHORTCUTS.flatMap((s) => s.match.map((k) => [k, s])));
 const DIALOG_ACTIONS = new Set(['help', 'escape']);
 
 const TRAIN_CHUNK = 10;
+// the loss chart keeps this many updates (it draws them decimated, one min/max per pixel column)
+const MAX_HISTORY = 200000;
 // the lecture preset's dataset (backend sessions/presets.py): XOR on ±1 inputs
 const LECTURE_XOR = { X: [[-1, -1], [-1, 1], [1, -1], [1, 1]], Y: [[0], [1], [1], [0]] };
 const ORIGIN_KEY = (id) => `bpx-origin-${id}`;
@@ -118,6 +121,9 @@ async function loadSession(session, notice = null) {
     pendingStep: null,
     invalid: {},
     lossHistory: current.session?.id === session.id ? current.lossHistory : [],
+    metricsHistory: current.session?.id === session.id ? current.metricsHistory : [],
+    metrics: null,
+    unitGrid: null,
     learningRate: session.network.learning_rate,
     dataset: null,
     prediction: null,
@@ -132,7 +138,36 @@ async function loadSession(session, notice = null) {
   if (session.dataset) {
     const ds = await api.dataset(session.id);
     if (gen === generation) setState({ dataset: ds });
+    await refreshMetrics(gen);
   }
+}
+
+// The readout's and chart's whole-dataset numbers, asked for after a change that brought none
+// (a load, an undo, an edited weight, new data); a step and /train bring their own.
+const METRIC_KEYS = ['train_loss', 'test_loss', 'train_accuracy', 'test_accuracy'];
+
+/** {step, epoch, train_loss, …} of an answer that carries them (GET /metrics, a step, /train), else null. */
+export function metricsOf(answer) {
+  if (!answer || answer.train_loss === undefined) return null;
+  const m = { step: answer.step, epoch: answer.epoch };
+  for (const k of METRIC_KEYS) m[k] = answer[k] ?? null;
+  if (answer.n_train !== undefined) { m.n_train = answer.n_train; m.n_test = answer.n_test; }
+  return m;
+}
+
+async function refreshMetrics(gen = generation) {
+  const s = getState();
+  if (!s.session?.dataset) return;
+  let m;
+  try {
+    m = metricsOf(await api.metrics(s.session.id));
+  } catch {
+    return; // a server without GET /metrics: the readout stays empty
+  }
+  if (gen !== generation || !m) return;
+  const now = getState();
+  const history = now.metricsHistory.filter((h) => h.step < m.step);
+  setState({ metrics: m, metricsHistory: [...history, m] });
 }
 
 function zeros(n) {
@@ -281,6 +316,7 @@ export function step() {
       session,
       loss: { step: data.step, epoch: data.epoch, loss: data.loss },
       prediction: heatmap && Array.isArray(data.grid_Y) ? { key: heatmap.key, session, Y: data.grid_Y } : null,
+      metrics: metricsOf(data),
     });
   });
 }
@@ -310,7 +346,9 @@ export function undo() {
       phaseIndex: 0,
       prediction: null,
       lossHistory: getState().lossHistory.filter((h) => h.step <= session.step),
+      metricsHistory: getState().metricsHistory.filter((h) => h.step < session.step),
     });
+    await refreshMetrics(gen);
   });
 }
 
@@ -383,7 +421,7 @@ export function toggleTrain() {
     await trainLoop; // an earlier loop still finishing its last chunk
     while (run === trainRun && gen === generation) {
       const st = getState();
-      const body = { steps: Math.max(1, Math.round(TRAIN_CHUNK * st.settings.speed)) };
+      const body = { steps: Math.max(1, Math.round(TRAIN_CHUNK * st.settings.speed)), batch_size: st.batchSize };
       if (st.learningRate !== null) body.learning_rate = st.learningRate;
       try {
         const result = await api.train(st.session.id, body);
@@ -391,8 +429,15 @@ export function toggleTrain() {
         // the session was replaced meanwhile: this chunk belongs to the old one
         if (gen !== generation) break;
         const first = result.step - result.updates + 1;
-        const added = result.loss.map((loss, i) => ({ step: first + i, epoch: result.epoch, loss }));
-        setState({ session, lossHistory: [...getState().lossHistory, ...added].slice(-5000) });
+        const every = result.loss_every || 1;
+        const added = result.loss.map((loss, i) => ({ step: first + i * every, epoch: result.epoch, loss }));
+        const now = getState();
+        const m = metricsOf(result);
+        setState({
+          session,
+          lossHistory: [...now.lossHistory, ...added].slice(-MAX_HISTORY),
+          ...(m ? { metrics: m, metricsHistory: [...now.metricsHistory, m].slice(-MAX_HISTORY) } : {}),
+        });
       } catch (err) {
         if (run === trainRun && gen === generation) {
           stopTraining();
@@ -409,6 +454,152 @@ export function toggleTrain() {
   const promise = loop();
   trainLoop = promise;
   promise.finally(() => { if (trainLoop === promise) trainLoop = null; });
+}
+
+// ---------------------------------------------------------------- playground controls (issue 13)
+
+/** The weight the W key edits: the focused edge, else the selected weight (null if neither). */
+function weightTarget() {
+  const edge = document.activeElement?.closest?.('.edge[data-layer]');
+  if (edge) return { layer: Number(edge.dataset.layer), from: Number(edge.dataset.from), to: Number(edge.dataset.to) };
+  const sel = getState().selection;
+  return sel?.kind === 'weight' ? { layer: sel.layer, from: sel.from, to: sel.to } : null;
+}
+
+/** Open the in-place editor of a weight (the focused or selected one by default). */
+export function openWeightEditor(target = weightTarget()) {
+  const s = getState();
+  if (!s.session) return;
+  if (!target) {
+    fail(new Error('select a weight first (click it or Tab to it), then press W or double-click it'));
+    return;
+  }
+  commitPendingStep();
+  const sel = s.selection;
+  const same = sel?.kind === 'weight' && sel.layer === target.layer && sel.from === target.from && sel.to === target.to;
+  setState({ editing: { ...target }, ...(same ? {} : { selection: { kind: 'weight', ...target } }), error: null });
+}
+
+export function closeWeightEditor() {
+  if (getState().editing) setState({ editing: null });
+}
+
+/** The weight's value in a session's weights (from 0 = the bias). */
+export function weightValue(weights, { layer, from, to }) {
+  const w = weights?.[layer - 1];
+  if (!w) return null;
+  return from === 0 ? w.b[to - 1] : w.W[from - 1]?.[to - 1] ?? null;
+}
+
+/**
+ * Set one weight: one PUT /weights (an undoable change, U restores it). The network, heatmap,
+ * readout and, when a trace is shown, the chain rule follow: the trace's example is run
+ * backward again on the new weights (no update). Resolves to true when the server took it;
+ * a value that is not a finite number, or one the server refuses, changes nothing.
+ */
+export async function setWeight(target, text) {
+  const v = Number(String(text).trim());
+  const name = `weight ${labelText(weightLabel(getState().session.network.layers, target.layer, target.from, target.to))}`;
+  if (!String(text).trim() || !Number.isFinite(v)) {
+    fail(Object.assign(new Error(`${name}: give a finite number (for example 0.25)`), { field: 'weights' }));
+    return false;
+  }
+  let ok = false;
+  await guarded(async () => {
+    const { s, gen } = await ready('Edit');
+    const weights = s.session.weights.map((l) => ({ W: l.W.map((row) => [...row]), b: [...l.b] }));
+    const layer = weights[target.layer - 1];
+    if (target.from === 0) layer.b[target.to - 1] = v;
+    else layer.W[target.from - 1][target.to - 1] = v;
+    let session;
+    try {
+      session = await api.setWeights(s.session.id, weights);
+    } catch (err) {
+      if (err.status === 422) err.message = `${name}: ${err.message.replace(/^weights[^:]*: /, '')}`;
+      throw err;
+    }
+    if (gen !== generation) return;
+    ok = true;
+    const shown = s.trace;
+    setState({ session, prediction: null, editing: null, notice: `${name} = ${formatNumber(v)} (U undoes it).` });
+    if (shown?.example?.x && shown?.example?.y) {
+      const { x, y, index } = shown.example;
+      const data = await api.backward(session.id, { x, y });
+      if (gen === generation) {
+        setState({ trace: { kind: 'backward', data, example: { x, y, index } }, phases: buildPhases(data, session.network) });
+        setState({ phaseIndex: Math.max(0, getState().phases.length - 1) });
+      }
+    }
+    await refreshMetrics(gen);
+  });
+  return ok;
+}
+
+/** Examples per update in /train: 1 = the lecture's per-example SGD, m > 1 = the mean of m gradients. */
+export function setBatchSize(value) {
+  const n = Math.trunc(Number(value));
+  if (!Number.isFinite(n) || n < 1) {
+    fail(Object.assign(new Error('batch size: give a whole number ≥ 1'), { field: 'batch_size' }));
+    return;
+  }
+  setState({ batchSize: n, notice: batchText(n) });
+}
+
+/** What a batch size means, in words (shown beside the control). */
+export function batchText(n) {
+  return n === 1
+    ? 'batch 1: one update per example, the lecture’s SGD'
+    : `batch ${n}: one update per ${n} examples, w ← w − γ · the mean of their ∂L/∂w`;
+}
+
+export function toggleDiscretize(on = !getState().settings.discretize) {
+  setSettings({ discretize: on });
+}
+
+/** New data for the session (noise, n, test fraction, seed: PATCH {dataset}), weights kept. */
+export function regenerateDataset(patch) {
+  return guarded(async () => {
+    const { s, gen } = await ready('New data');
+    const session = await api.updateSettings(s.session.id, { dataset: patch });
+    if (gen !== generation) return;
+    setState({ session, trace: null, phases: [], phaseIndex: 0, prediction: null, dataset: null, unitGrid: null,
+      example: { ...getState().example, mode: getState().example.mode === 'index' ? 'next' : getState().example.mode },
+      notice: `New data: ${session.dataset.label ?? session.dataset.name}, n = ${session.dataset.n}, noise ${formatNumber(session.dataset.noise)} (seed ${session.dataset.seed}).` });
+    const ds = await api.dataset(session.id);
+    if (gen === generation) setState({ dataset: ds });
+    await refreshMetrics(gen);
+  });
+}
+
+/** The learning-rate schedule γ_t ({name, …parameters}: PATCH {schedule}). */
+export function setSchedule(schedule) {
+  return guarded(async () => {
+    const { s, gen } = await ready('Schedule');
+    const session = await api.updateSettings(s.session.id, { schedule });
+    if (gen !== generation) return;
+    const now = getState();
+    setState({ session: { ...now.session, network: session.network }, notice: `γ_t: ${scheduleFormula(session.network.schedule).text}` });
+  });
+}
+
+/** Download the session's next step as a runnable numpy or PyTorch script. */
+export function exportScript(format) {
+  return guarded(async () => {
+    const s = getState();
+    const text = await api.exportScript(s.session.id, format);
+    download(text, 'text/x-python', `backprop-step-${s.session.id.slice(0, 8)}-${format}.py`);
+  });
+}
+
+function download(text, type, name) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 // ---------------------------------------------------------------- phases, modes
@@ -505,15 +696,7 @@ export function exportSession() {
   return guarded(async () => {
     const s = getState();
     const doc = await api.exportSession(s.session.id);
-    const blob = new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' });
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `backprop-session-${s.session.id}.json`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    download(JSON.stringify(doc, null, 2), 'application/json', `backprop-session-${s.session.id}.json`);
   });
 }
 
@@ -578,7 +761,10 @@ function setupBody() {
     init: { scheme: $('setup-init').value, seed: Math.trunc(Number($('setup-seed').value) || 0) },
   };
   const dsName = $('setup-dataset').value;
-  if (dsName === 'xor4') body.dataset = LECTURE_XOR;
+  const testFraction = Number($('setup-test-fraction')?.value) || 0;
+  if (dsName === 'xor4') {
+    body.dataset = getState().datasets.some((d) => d.name === 'lecture_xor') ? { name: 'lecture_xor' } : { ...LECTURE_XOR };
+  }
   else if (dsName === 'csv') {
     if (!uploaded) throw new Error('choose a CSV file first');
     body.dataset = uploaded;
@@ -590,6 +776,7 @@ function setupBody() {
       seed: Math.trunc(Number($('setup-data-seed').value) || 0),
     };
   }
+  if (body.dataset && testFraction > 0) body.dataset.test_fraction = testFraction;
   return body;
 }
 
@@ -600,6 +787,14 @@ export function createFromSetup() {
     const body = setupBody();
     await endTraining();
     await createSession(body, `New session: ${body.layers.join('-')} network.`);
+  });
+}
+
+export function overfitPreset() {
+  return guarded(async () => {
+    await endTraining();
+    await createSession({ preset: 'overfit' },
+      'Overfitting demo: a wide network, 20 noisy training points and 20 held out. Train (T) and watch the test loss.');
   });
 }
 
@@ -638,8 +833,10 @@ function fillSetup(session) {
   $('setup-seed').value = String(net.init?.seed ?? 0);
   const ds = session.dataset;
   const sel = $('setup-dataset');
+  if ($('setup-test-fraction')) $('setup-test-fraction').value = String(ds?.test_fraction ?? 0);
   if (!ds) sel.value = 'none';
   else if (ds.name === 'custom') sel.value = ds.n === 4 && !uploaded ? 'xor4' : (uploaded ? 'csv' : 'xor4');
+  else if (ds.name === 'lecture_xor') sel.value = 'xor4';
   else {
     sel.value = ds.name;
     $('setup-n').value = String(ds.n);
@@ -654,10 +851,11 @@ function fillDatasetOptions(datasets) {
   for (const opt of [...sel.querySelectorAll('option[data-builtin]')]) opt.remove();
   const csv = sel.querySelector('option[value=csv]');
   for (const d of datasets) {
+    if (d.name === 'lecture_xor') continue; // the xor4 entry above
     const opt = document.createElement('option');
     opt.value = d.name;
     opt.dataset.builtin = 'true';
-    opt.textContent = `${d.name} (${d.task})`;
+    opt.textContent = `${d.label ?? d.name} (${d.task})`;
     opt.title = d.description ?? '';
     sel.insertBefore(opt, csv);
   }
@@ -784,7 +982,7 @@ export function handlesKey(target, key) {
 
 // The toolbar's fields: Enter commits (their change handler runs) and gives the keys back
 // to the page, so S, T, … work at once.
-const COMMIT_FIELDS = ['learning-rate', 'example-x', 'example-y', 'example-index'];
+const COMMIT_FIELDS = ['learning-rate', 'example-x', 'example-y', 'example-index', 'batch-size'];
 
 function onFieldKey(event) {
   if (event.key !== 'Enter' && event.key !== 'Escape') return;
@@ -843,6 +1041,8 @@ export function initControls() {
   });
   on('btn-create', 'click', createFromSetup);
   on('btn-lecture', 'click', lecturePreset);
+  on('btn-overfit', 'click', overfitPreset);
+  bindPlayground();
   on('setup-csv', 'change', (ev) => {
     const file = ev.target.files[0];
     if (file) uploadCsv(file);
@@ -946,10 +1146,13 @@ function sync(s, prev) {
   const info = $('session-info');
   if (info && s.session) {
     const ds = s.session.dataset;
-    text(info, `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}${ds ? ` · ${ds.name} (${ds.n})` : ''}`);
-    if (info.title !== `session ${s.session.id}`) info.title = `session ${s.session.id}`;
+    // (the dataset's name is in the title and under the heatmap: the top bar stays one line at 1280 px)
+    text(info, `${s.session.network.layers.join('-')} · step ${s.session.step} · epoch ${s.session.epoch}`);
+    const title = `session ${s.session.id}${ds ? ` · ${datasetName(ds)}` : ''}`;
+    if (info.title !== title) info.title = title;
     if (info.dataset.step !== String(s.session.step)) info.dataset.step = String(s.session.step);
   }
+  syncPlayground(s, prev);
   if (s.notice && s.notice !== prev.notice) {
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => { if (getState().notice === s.notice) setState({ notice: null }); }, 8000);
@@ -982,6 +1185,121 @@ function syncDialogs(s, prev) {
       closeDialog(setup);
     }
   }
+}
+
+/** A session's dataset, short (the top bar): "lecture XOR (4)", "circle (200)". */
+export function datasetName(ds) {
+  const label = ds.label ?? ds.name;
+  return `${label.replace(/ \(\d+ points?\)$/, '')} (${ds.n})`;
+}
+
+// ---------------------------------------------------------------- playground controls: binding
+
+function scheduleFromInputs() {
+  const name = $('schedule').value;
+  const schedule = { name };
+  for (const input of $('schedule-params').querySelectorAll('input[data-param]')) {
+    schedule[input.dataset.param] = Number(input.value);
+  }
+  return schedule;
+}
+
+function renderScheduleParams(schedule) {
+  const box = $('schedule-params');
+  const info = scheduleInfo(schedule.name);
+  const params = info?.parameters ?? [];
+  const have = [...box.querySelectorAll('input[data-param]')].map((i) => i.dataset.param).join();
+  if (have !== params.map((p) => p.name).join()) {
+    box.replaceChildren(...params.map((p) => {
+      const label = document.createElement('label');
+      label.title = p.description ?? '';
+      const input = document.createElement('input');
+      input.type = 'number';
+      input.dataset.param = p.name;
+      input.dataset.testid = `schedule-${p.name}`;
+      input.step = p.type === 'integer' ? '1' : 'any';
+      input.min = String(p.min);
+      input.max = String(p.max);
+      input.addEventListener('change', () => setSchedule(scheduleFromInputs()));
+      label.append(`${p.symbol} `, input);
+      return label;
+    }));
+  }
+  for (const input of box.querySelectorAll('input[data-param]')) {
+    const p = params.find((q) => q.name === input.dataset.param);
+    const v = String(schedule[p.name] ?? p.default);
+    if (document.activeElement !== input && input.value !== v) input.value = v;
+  }
+  $('schedule-formula').textContent = scheduleFormula(schedule).text;
+}
+
+function bindPlayground() {
+  on('batch-size', 'change', (ev) => setBatchSize(ev.target.value));
+  const names = scheduleNames();
+  if ($('schedule') && names.length) {
+    $('schedule').replaceChildren(...names.map((n) => {
+      const opt = document.createElement('option');
+      opt.value = n;
+      opt.textContent = n.replaceAll('_', ' ');
+      opt.title = scheduleInfo(n)?.description ?? '';
+      return opt;
+    }));
+  }
+  on('schedule', 'change', () => {
+    const info = scheduleInfo($('schedule').value);
+    const schedule = { name: $('schedule').value };
+    for (const p of info?.parameters ?? []) schedule[p.name] = p.default;
+    renderScheduleParams(schedule);
+    setSchedule(schedule);
+  });
+  const slider = (id, field, show) => {
+    on(id, 'input', (ev) => { $(`${id}-value`).textContent = show(Number(ev.target.value)); });
+    on(id, 'change', (ev) => regenerateDataset({ [field]: Number(ev.target.value) }));
+  };
+  slider('data-noise', 'noise', (v) => formatNumber(v));
+  slider('data-n', 'n', (v) => String(v));
+  slider('data-test', 'test_fraction', (v) => formatNumber(v));
+  on('btn-export-numpy', 'click', () => exportScript('numpy'));
+  on('btn-export-torch', 'click', () => exportScript('torch'));
+  // a dataset's own defaults (spiral keeps its n) when it is chosen for a new session
+  on('setup-dataset', 'change', (ev) => {
+    const d = getState().datasets.find((x) => x.name === ev.target.value);
+    if (!d) return;
+    if (d.default_n !== undefined) $('setup-n').value = String(d.default_n);
+    if (d.default_noise !== undefined) $('setup-noise').value = String(d.default_noise);
+  });
+}
+
+function syncPlayground(s, prev) {
+  const batch = $('batch-size');
+  if (batch && s.batchSize !== prev.batchSize) {
+    if (Number(batch.value) !== s.batchSize) batch.value = String(s.batchSize);
+    batch.title = batchText(s.batchSize);
+  }
+  if (!s.session || (s.session === prev.session && s.datasets === prev.datasets)) return;
+  const schedule = s.session.network.schedule ?? { name: 'constant' };
+  if ($('schedule') && (s.session.network !== prev.session?.network)) {
+    if ($('schedule').value !== schedule.name) $('schedule').value = schedule.name;
+    renderScheduleParams(schedule);
+  }
+  const ds = s.session.dataset;
+  const sliders = $('data-sliders');
+  if (!sliders) return;
+  sliders.hidden = !ds;
+  for (const id of ['btn-export-numpy', 'btn-export-torch']) $(id).disabled = !ds;
+  if (!ds) return;
+  const meta = s.datasets.find((d) => d.name === ds.name);
+  const userData = !meta; // X/Y given by the user: only a new split
+  const set = (id, v, show) => {
+    const node = $(id);
+    if (document.activeElement !== node && Number(node.value) !== v) node.value = String(v);
+    $(`${id}-value`).textContent = show(v);
+  };
+  set('data-noise', ds.noise ?? 0, (v) => formatNumber(v));
+  set('data-n', ds.n, (v) => String(v));
+  set('data-test', ds.test_fraction ?? 0, (v) => formatNumber(v));
+  $('data-noise').disabled = userData;
+  $('data-n').disabled = userData || !!meta?.fixed_n;
 }
 
 function exampleText(ex) {

@@ -5,6 +5,7 @@ import { mountPhase } from './views/phase.js';
 import { mountHelp } from './views/help.js';
 import { loadMeta } from './notation.js';
 import { mountLive } from './live.js';
+import { mountWeightEditor } from './views/weight-editor.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -27,10 +28,13 @@ mountLive(); // issue 15: follow the session's events (two tabs stay in step)
 mountHelp(byId('help-list'));
 mountPhase(byId('phase'));
 mountNetwork(byId('network'));
+mountWeightEditor(byId('network'));
 await Promise.all([
   mountOptional('./views/inspector.js', 'mountInspector', 'inspector'),
   mountOptional('./views/charts.js', 'mountLossChart', 'loss-chart'),
+  mountOptional('./views/readout.js', 'mountReadout', 'readout'),
   mountOptional('./views/heatmap.js', 'mountHeatmap', 'heatmap'),
+  import('./views/unit-maps.js').then((m) => m.mountUnitMaps(byId('network'))).catch((err) => console.warn(`unit maps unavailable: ${err.message}`)),
   mountOptional('./views/lecture.js', 'mountLecture', 'lecture'),
   mountOptional('./views/exercise.js', 'mountExercise', 'exercise'),
   mountOptional('./views/class-panel.js', 'mountClassPanel', 'btn-class'),

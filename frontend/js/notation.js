@@ -24,15 +24,18 @@ import { formatNumber, latexNumber } from './format.js';
 
 // ---------------------------------------------------------------- the server's table
 
-let META = { activations: [], losses: [] };
+let META = { activations: [], losses: [], schedules: [] };
 let ACT = new Map();
 let LOSS = new Map();
+let SCHED = new Map();
 
 /** Install GET /api/meta's answer ({activations: [...], losses: [...]}). */
 export function setMeta(meta) {
   const activations = Array.isArray(meta?.activations) ? meta.activations : [];
   const losses = Array.isArray(meta?.losses) ? meta.losses : [];
-  META = { activations, losses };
+  const schedules = Array.isArray(meta?.schedules) ? meta.schedules : [];
+  META = { activations, losses, schedules };
+  SCHED = new Map(schedules.map((x) => [x.name, x]));
   ACT = new Map(activations.map((a) => [a.name, a]));
   LOSS = new Map(losses.map((l) => [l.name, l]));
   return META;
@@ -339,4 +342,58 @@ export function residual(y, ystar) {
 
 export function residualArithmetic(yValue, ystarValue) {
   return fillLoss({ text: 'y − y*', latex: 'y - y^{*}' }, yValue, ystarValue);
+}
+
+// ---------------------------------------------------------------- learning-rate schedules γ_t
+
+/** Names of the server's schedules (GET /api/meta "schedules"). */
+export function scheduleNames() {
+  return META.schedules.map((x) => x.name);
+}
+
+export function scheduleInfo(name) {
+  return SCHED.get(name);
+}
+
+// γ₀ or a single letter (a parameter's symbol, or t) in a schedule formula's right-hand side
+const SCHEDULE_TOKEN = /γ₀|\\gamma_0|[A-Za-z](?![A-Za-z])/g;
+
+function fillSchedule(formula, values, mode) {
+  const [lhs, ...rest] = formula.split(' = ');
+  if (!rest.length) return formula;
+  const rhs = rest.join(' = ').replace(SCHEDULE_TOKEN, (tok) => {
+    const v = values[tok === '\\gamma_0' ? 'γ₀' : tok];
+    if (v === undefined) return tok;
+    return mode === 'latex' ? latexNumber(v) : formatNumber(v);
+  });
+  return `${lhs} = ${rhs}`;
+}
+
+/**
+ * A schedule ({name, …parameters}) as the lecture writes it: {text, latex} of its formula,
+ * with the parameter values named after it ("γ_t = γ₀ / (1 + k·t), k = 0.01").
+ */
+export function scheduleFormula(schedule) {
+  const info = scheduleInfo(schedule?.name);
+  if (!info) return { text: `γ_t: ${schedule?.name ?? 'constant'}`, latex: `\\gamma_t` };
+  const params = (info.parameters ?? []).map((p) => [p.symbol, schedule[p.name] ?? p.default]);
+  const tail = params.map(([sym, v]) => `${sym} = ${formatNumber(v)}`).join(', ');
+  const tailTex = params.map(([sym, v]) => `${sym} = ${latexNumber(v)}`).join(',\\ ');
+  return {
+    text: tail ? `${info.formula.text}, ${tail}` : info.formula.text,
+    latex: tailTex ? `${info.formula.latex},\\ ${tailTex}` : info.formula.latex,
+  };
+}
+
+/**
+ * γ_t of one update with its own arithmetic: "γ_t = 0.5 / (1 + 0.01·12) = 0.4464" (text) for a
+ * schedule, the base rate γ0, t and the γ_t the server used; null for a constant schedule.
+ */
+export function scheduleArithmetic(schedule, gamma0, t, gammaT) {
+  const info = scheduleInfo(schedule?.name);
+  if (!info || !(info.parameters ?? []).length) return null;
+  const values = { 'γ₀': gamma0, t };
+  for (const p of info.parameters) values[p.symbol] = schedule[p.name] ?? p.default;
+  const filled = fillSchedule(info.formula.text, values, 'text');
+  return { text: `${filled} = ${formatNumber(gammaT)}`, symbolic: info.formula.text };
 }

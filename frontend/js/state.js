@@ -30,12 +30,24 @@
 //               (key: its session and dataset); a step sends it along (POST /step {grid})
 //   prediction  null | {key, session, Y}: a step's grid_Y, the outputs of `session` (the session
 //               object after that step) on the heatmapGrid with that key
-//   pendingStep null | {trace, session, loss, prediction}: what a step produced that the animation
+//   pendingStep null | {trace, session, loss, prediction, metrics}: what a step produced that the animation
 //               has not shown yet. session, lossHistory and prediction keep the state before the
 //               step until the shown phase reaches the step's update phase (or the trace is
 //               replaced); then setState applies it in the same change. A patch that sets
 //               `session` itself (a load, an undo, training) drops it. Use committedSession(s)
 //               for what the server holds.
+//   metrics     null | {step, epoch, n_train, n_test, train_loss, test_loss, train_accuracy,
+//               test_accuracy}: the whole training / test part's loss and accuracy of the
+//               committed weights (GET /metrics, a step trace's or a /train answer's fields)
+//   metricsHistory [{step, epoch, train_loss, test_loss, train_accuracy, test_accuracy}]: one per
+//               step or /train chunk seen (the loss chart's bold lines)
+//   batchSize   examples per update sent with /train (1 = the lecture's per-example SGD)
+//   settings.discretize: the heatmap in two colours (the decision y > ½ of the range)
+//   unitView    null | {layer, unit}: the hidden unit whose own activation the heatmap shows
+//               (published by views/unit-maps.js: the hovered unit, else the selected one)
+//   unitGrid    null | {key, weights, units}: every unit's activation on heatmapGrid (POST /predict
+//               {grid, units: true}) for the weights `weights` (views/unit-maps.js publishes it)
+//   editing     null | {layer, from, to}: the weight whose value is being typed (views/weight-editor.js)
 //   invalid     {field: message}: toolbar fields whose typed value was refused ('learning_rate',
 //               'x', 'y', 'index'); while one is set, Forward/Backward/Step/Train refuse to run
 const listeners = new Set();
@@ -48,7 +60,7 @@ let state = Object.freeze({
   selection: null,
   lossHistory: [],
   example: { mode: 'next', index: 0, x: null, y: null },
-  settings: { speed: 1, instant: false, projector: false, microstep: false, help: false, setup: false },
+  settings: { speed: 1, instant: false, projector: false, microstep: false, help: false, setup: false, discretize: false },
   busy: false,
   error: null,
   notice: null,
@@ -60,6 +72,12 @@ let state = Object.freeze({
   prediction: null,
   pendingStep: null,
   invalid: {},
+  metrics: null,
+  metricsHistory: [],
+  batchSize: 1,
+  unitView: null,
+  unitGrid: null,
+  editing: null,
 });
 
 export function getState() {
@@ -83,6 +101,7 @@ function applyPending(next) {
     session: p.session,
     lossHistory: [...next.lossHistory, p.loss],
     prediction: p.prediction,
+    ...(p.metrics ? { metrics: p.metrics, metricsHistory: [...next.metricsHistory, p.metrics] } : {}),
     pendingStep: null,
   };
 }

@@ -6,7 +6,7 @@
 //   {id, kind: 'forward'|'loss'|'backward'|'update', layer, title, detail}
 // where layer is the 1-based non-input layer (null for loss and update).
 import {
-  notation, activationOf, lossOf, activationValue, activationDerivative, lossFormula, GENERIC,
+  notation, activationOf, lossOf, activationValue, activationDerivative, lossFormula, GENERIC, scheduleArithmetic,
 } from './notation.js';
 
 /** Kind of an API trace object from its keys. */
@@ -79,11 +79,20 @@ export function buildPhases(data, network) {
       id: 'update',
       kind: 'update',
       layer: null,
-      title: 'Update: w ← w − γ·∂L/∂w',
-      detail: 'Every weight takes one step against its gradient.',
+      ...updateTitle(data, network),
     });
   }
   return phases;
+}
+
+// The update phase's words: with a decaying schedule γ_t, its value for this update with
+// the arithmetic (the server's γ_t is the trace's learning_rate, t its t).
+function updateTitle(data, network) {
+  const gamma = scheduleArithmetic(network?.schedule, network?.learning_rate, data?.t, data?.learning_rate);
+  if (!gamma || data?.t === undefined) {
+    return { title: 'Update: w ← w − γ·∂L/∂w', detail: 'Every weight takes one step against its gradient.' };
+  }
+  return { title: 'Update: w ← w − γ_t·∂L/∂w', detail: `Every weight takes one step against its gradient, with ${gamma.text} (t = ${data.t}).` };
 }
 
 /**

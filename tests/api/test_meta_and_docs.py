@@ -12,9 +12,12 @@ def test_datasets_list(api):
     r = api.get("/api/datasets")
     assert r.status_code == 200
     items = {d["name"]: d for d in r.json()}
-    assert set(items) == {"xor", "circle", "gauss", "spiral", "moons", "plane"}
+    assert set(items) == {"xor", "circle", "gauss", "spiral", "moons", "plane", "lecture_xor"}
+    assert items["lecture_xor"]["label"] == "lecture XOR (4 points)"
+    assert items["lecture_xor"]["fixed_n"] and items["lecture_xor"]["default_n"] == 4
+    assert items["spiral"]["default_n"] == 300 and items["xor"]["label"] == "xor"
     for d in items.values():
-        assert set(d) >= {"name", "task", "description", "default_n", "default_noise"}
+        assert set(d) >= {"name", "label", "task", "description", "default_n", "default_noise"}
         assert d["description"]
         assert d["default_n"] >= 4 and d["default_noise"] >= 0
     assert items["plane"]["task"] == "regression"

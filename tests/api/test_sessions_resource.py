@@ -69,7 +69,8 @@ def test_create_preset_lecture(api, h):
     assert state["network"]["learning_rate"] == 0.5
     assert state["weights"] == LECTURE_WEIGHTS
     ds = state["dataset"]
-    assert ds["name"] == "custom" and ds["n"] == 4 and ds["task"] == "classification"
+    assert ds["name"] == "lecture_xor" and ds["n"] == 4 and ds["task"] == "classification"
+    assert ds["label"] == "lecture XOR (4 points)" and ds["n_train"] == 4 and ds["n_test"] == 0
     assert ds["next_index"] in range(4)
     data = api.get(f"/api/sessions/{state['id']}/dataset").json()
     # the four corners of a square (boolean XOR, on 0/1 or ±1 inputs), labelled by XOR
@@ -79,7 +80,8 @@ def test_create_preset_lecture(api, h):
     assert lo < hi and set(X.ravel()) == {lo, hi}
     assert len({tuple(row) for row in X}) == 4
     assert (Y[:, 0] == (X[:, 0] != X[:, 1])).all()
-    assert data["n"] == 4 and data["name"] == "custom"
+    assert data["n"] == 4 and data["name"] == "lecture_xor"
+    assert data["label"] == "lecture XOR (4 points)" and data["split"] == ["train"] * 4
 
 
 def test_preset_fields_can_be_overridden(h):

@@ -101,7 +101,10 @@ def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: s
     expect(canvas).to_have_attribute("data-step", str(trace["step"]))
     expect(page.locator("body")).to_have_attribute("data-busy", "false")
     page.wait_for_timeout(300)                                   # room for a stray /predict
-    api_calls = [(m, u) for m, u, _ in requests[start:] if "/api/" in u]
+    # (the unit maps' own request, POST /predict {grid, units: true} for the thumbnails in the
+    # units, is views/unit-maps.js's, not the heatmap's)
+    api_calls = [(m, u) for m, u, body in requests[start:] if "/api/" in u
+                 and not (body and json.loads(body).get("units") is True)]
     assert api_calls == [("POST", f"{live_server}/api/sessions/{session_id}/step")], api_calls
     body = json.loads(requests[start][2])
     assert body["grid"] == grid
@@ -118,7 +121,8 @@ def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: s
 
     # Undo is not a step: the heatmap asks /predict for the restored weights
     start = len(requests)
-    with page.expect_response(lambda r: r.url.endswith(f"/api/sessions/{session_id}/predict")):
+    with page.expect_response(lambda r: r.url.endswith(f"/api/sessions/{session_id}/predict")
+                              and "units" not in json.loads(r.request.post_data)):
         page.keyboard.press("u")
     expect(canvas).to_have_attribute("data-step", "0")
     assert_drawn(colours(page, before, dataset, grid), "after undo")

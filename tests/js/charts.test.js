@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { niceTicks, downsample, epochMeans } from '../../frontend/js/views/charts.js';
+import { niceTicks, epochMeans } from '../../frontend/js/views/charts.js';
 import { diverging, gridPoints, dataBounds, GRID } from '../../frontend/js/views/heatmap.js';
 
 test('niceTicks gives round values inside the range', () => {
@@ -10,18 +10,6 @@ test('niceTicks gives round values inside the range', () => {
   assert.deepEqual(niceTicks(0, 1000, 4), [0, 200, 400, 600, 800, 1000]);
   assert.deepEqual(niceTicks(3, 3), [3]);
   for (const t of niceTicks(0.013, 0.87, 5)) assert.ok(t >= 0.013 && t <= 0.87);
-});
-
-test('downsample keeps ends and extremes, bounded size, x order', () => {
-  const pts = Array.from({ length: 10000 }, (_, i) => ({ x: i + 1, y: Math.sin(i / 50) + (i === 5000 ? 10 : 0) }));
-  const out = downsample(pts, 300);
-  assert.ok(out.length <= 4 * 300);
-  assert.equal(out[0], pts[0]);
-  assert.equal(out.at(-1), pts.at(-1));
-  assert.ok(out.some((p) => p.y > 9), 'a spike survives');
-  for (let i = 1; i < out.length; i += 1) assert.ok(out[i].x >= out[i - 1].x);
-  const short = pts.slice(0, 100);
-  assert.equal(downsample(short, 300), short);
 });
 
 test('epochMeans averages consecutive updates of each epoch', () => {

@@ -2,11 +2,11 @@
 (used for the OpenAPI document; the hot paths serialise with orjson directly)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..engine import ACTIVATIONS, LOSSES
+from ..engine import ACTIVATIONS, DATASETS, LOSSES, SCHEDULES
 from .config import Settings
 
 LIMITS = Settings()   # static ceilings for the schema; the configured limits are checked in routes
@@ -22,7 +22,13 @@ else:
     ActivationName = Literal[tuple(ACTIVATIONS)]
     LossName = Literal[tuple(LOSSES)]
 InitScheme = Literal["xavier", "he", "uniform", "normal", "zeros"]
-DatasetName = Literal["xor", "circle", "gauss", "spiral", "moons", "plane"]
+if TYPE_CHECKING:
+    DatasetName = str
+else:
+    DatasetName = Literal[tuple(DATASETS)]
+TestFraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, description=(
+    "share of the examples held out as the test part (⌊f·n⌋ of them, seeded by the "
+    "dataset's seed); SGD and /train use only the rest"))]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
 # counters (step, epoch) a client may send: at most 2^53 − 1, exact in JSON numbers and
 # JavaScript, and far from the 64-bit limit however long a session is trained after
@@ -40,6 +46,28 @@ class InitSpec(Strict):
     seed: Seed = 0
 
 
+def _schedule_model(sched) -> type[BaseModel]:
+    """The request model of one schedule of engine/schedule.py, its bounds from the table."""
+    fields: dict[str, Any] = {"name": (Literal[sched.name], ...)}
+    for p in sched.parameters:
+        number: Any = int if p.kind == "integer" else float
+        low, high = number(p.min), number(p.max)
+        bounds: dict[str, Any] = {"gt": low} if p.min_exclusive else {"ge": low}
+        if number is float:
+            bounds["allow_inf_nan"] = False
+        typ: Any = Annotated[number, Field(le=high, description=p.description, **bounds)]
+        fields[p.name] = (typ, p.default)
+    return create_model(f"Schedule_{sched.name}", __base__=Strict,
+                        __doc__=f"{sched.formula.text}: {sched.description}", **fields)
+
+
+if TYPE_CHECKING:
+    ScheduleSpec = BaseModel
+else:
+    ScheduleSpec = Annotated[Union[tuple(_schedule_model(s) for s in SCHEDULES.values())],  # noqa: UP007
+                             Field(discriminator="name")]
+
+
 class LayerWeights(Strict):
     W: Matrix = Field(description="[n_in][n_out]: W[i][j] is the weight from unit i below to unit j")
     b: Vector
@@ -52,10 +80,24 @@ class DatasetSpec(Strict):
     seed: Seed | None = None
     X: Matrix | None = Field(None, description="user-supplied inputs, one row per example")
     Y: Matrix | None = Field(None, description="user-supplied targets y*, one row per example")
+    test_fraction: TestFraction | None = None
+
+
+class DatasetChange(Strict):
+    """Regenerate the session's dataset: fields not given keep their values, except that a
+    new name brings its own default n and noise."""
+    name: DatasetName | None = None
+    n: Annotated[int, Field(ge=4, le=LIMITS.max_dataset_size)] | None = None
+    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    seed: Seed | None = None
+    test_fraction: TestFraction | None = None
 
 
 class NetworkSpec(Strict):
-    preset: Literal["lecture"] | None = Field(None, description="start from a named preset")
+    preset: Literal["lecture", "overfit"] | None = Field(
+        None, description="start from a named preset: lecture (the lecture's 2-2-1, round "
+        "weights, the 4 XOR points) or overfit (a wide 2-32-32-1 on 20 noisy training points, "
+        "20 held out: the test loss climbs while the training loss falls)")
     layers: Annotated[list[Annotated[int, Field(ge=1, le=LIMITS.max_units)]],
                       Field(min_length=2, max_length=LIMITS.max_layers)] | None = None
     activations: list[ActivationName] | None = None
@@ -63,6 +105,8 @@ class NetworkSpec(Strict):
     learning_rate: LearningRate | None = None
     l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
     init: InitSpec | None = None
+    schedule: ScheduleSpec | None = Field(None, description="learning-rate schedule γ_t "
+                                          "(default constant)")
     weights: list[LayerWeights] | None = None
     dataset: DatasetSpec | None = None
 
@@ -82,10 +126,14 @@ class WeightsBody(Strict):
 
 
 class SettingsBody(Strict):
-    learning_rate: LearningRate | None = Field(None, description="the default γ of later steps")
+    learning_rate: LearningRate | None = Field(None, description="the default γ of later steps "
+                                               "(γ0 of the schedule)")
     l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    schedule: ScheduleSpec | None = Field(None, description="learning-rate schedule γ_t")
+    dataset: DatasetChange | None = Field(None, description="regenerate the dataset (seeded)")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
-        {"learning_rate": 0.3}, {"l2": 0.001}]})
+        {"learning_rate": 0.3}, {"l2": 0.001}, {"schedule": {"name": "inverse_time", "k": 0.01}},
+        {"dataset": {"noise": 0.3, "n": 100, "test_fraction": 0.5}}]})
 
 
 class ForwardBody(Strict):
@@ -147,13 +195,19 @@ class TrainBody(Strict):
         return self
 
 
+MAX_UNIT_CELLS = 400_000    # points × units a "units": true prediction may return
+
+
 class PredictBody(Strict):
     X: Annotated[list[Vector], Field(min_length=1, max_length=LIMITS.max_dataset_size)] | None = None
     grid: GridSpec | None = Field(None, description="instead of X: a grid for a heatmap "
                                   "(exactly one of X and grid)")
+    units: bool = Field(False, description="also every layer's activations at every point "
+                        f"(points × units ≤ {MAX_UNIT_CELLS})")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
         {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]},
-        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}}]})
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}},
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 24}, "units": True}]})
 
 
 
@@ -165,15 +219,21 @@ class NetworkOut(BaseModel):
     learning_rate: float
     l2: float
     init: InitSpec
+    schedule: dict[str, Any] = Field(description="the learning-rate schedule, every parameter "
+                                     "given, e.g. {\"name\": \"constant\"}")
 
 
 class DatasetOut(BaseModel):
     name: str
+    label: str = Field(description="the name a person reads")
     n: int
     noise: float | None
     seed: int | None
     task: Literal["classification", "regression"]
     next_index: int = Field(description="the example a step without x/y takes next")
+    test_fraction: float
+    n_train: int
+    n_test: int
 
 
 class SessionState(BaseModel):
@@ -235,6 +295,25 @@ class StepTrace(BackwardTrace):
     grid_Y: list[list[float]] | None = Field(
         None, description="with a grid in the request: the updated network's output at every "
         "grid point (row-major, row 0 at the largest x2), as /predict returns it")
+    t: int = Field(description="this update's t (updates before it); learning_rate is its γ_t")
+    batch_size: int = Field(description="1: one example per update")
+    train_loss: float | None = Field(description="the updated network's mean loss on the "
+                                     "training part (null without a dataset)")
+    test_loss: float | None = Field(description="… on the test part (null without one)")
+    train_accuracy: float | None = Field(description="share classified right (null for "
+                                         "regression)")
+    test_accuracy: float | None
+
+
+class MetricsOut(BaseModel):
+    step: int
+    epoch: int
+    n_train: int
+    n_test: int
+    train_loss: float
+    test_loss: float | None = Field(description="null when there is no test part")
+    train_accuracy: float | None = Field(description="null for a regression task")
+    test_accuracy: float | None
 
 
 class TrainResult(BaseModel):
@@ -246,14 +325,28 @@ class TrainResult(BaseModel):
     epoch_loss: list[float] = Field(description="dataset loss at each epoch end crossed "
                                     "(bounded the same way)")
     epoch_loss_every: int = Field(description="epoch ends per point of `epoch_loss`")
+    epoch_test_loss: list[float] = Field(description="test part's loss at each epoch end "
+                                         "crossed ([] without a test part)")
+    epoch_test_loss_every: int
     step: int
     epoch: int
-    dataset_loss: float
-    accuracy: float | None
+    dataset_loss: float = Field(description="mean loss over the whole dataset after the call")
+    accuracy: float | None = Field(description="… accuracy over the whole dataset")
+    batch_size: int = Field(description="examples per update (min(requested, n_train))")
+    t: int = Field(description="the t of the first update")
+    learning_rate: float = Field(description="γ_t of the first update")
+    learning_rate_last: float = Field(description="γ_t of the last update")
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
 
 
 class PredictResult(BaseModel):
     Y: list[list[float]]
+    units: list[list[list[float]]] | None = Field(
+        None, description="with units: true — units[l][j][p]: activation of unit j of layer l "
+        "(0 = first hidden; the last is the output) at point p")
 
 
 class ParamCheck(BaseModel):
@@ -274,18 +367,23 @@ class GradcheckResult(BaseModel):
 
 class DatasetData(BaseModel):
     name: str
+    label: str
     task: str
     n: int
     X: list[list[float]]
     Y: list[list[float]]
+    test_fraction: float
+    split: list[Literal["train", "test"]] = Field(description="each example's part")
 
 
 class DatasetInfo(BaseModel):
     name: str
+    label: str = Field(description="the name a person reads")
     task: str
     description: str
     default_n: int
     default_noise: float
+    fixed_n: bool = Field(description="the points are given: n is always default_n")
 
 
 class FormulaOut(BaseModel):
@@ -311,9 +409,28 @@ class LossInfo(BaseModel):
     dL_dy: FormulaOut
 
 
+class ScheduleParameterInfo(BaseModel):
+    name: str
+    symbol: str
+    description: str
+    type: Literal["number", "integer"]
+    min: float
+    max: float
+    default: float
+    min_exclusive: bool
+
+
+class ScheduleInfo(BaseModel):
+    name: str
+    description: str
+    formula: FormulaOut = Field(description="γ_t in the lecture's notation")
+    parameters: list[ScheduleParameterInfo]
+
+
 class Meta(BaseModel):
     activations: list[ActivationInfo]
     losses: list[LossInfo]
+    schedules: list[ScheduleInfo]
 
 
 class StorageStatus(BaseModel):
@@ -356,6 +473,10 @@ class DocumentDataset(Strict):
     Y: Matrix
     cursor: Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)] = 0
     shuffle_seed: Seed = 0
+    test_fraction: TestFraction = 0.0
+    test_indices: Annotated[list[Annotated[int, Field(ge=0, le=LIMITS.max_dataset_size)]],
+                            Field(max_length=LIMITS.max_dataset_size)] | None = Field(
+        None, description="the test part (default: the split test_fraction makes)")
 
 
 class DocumentNetwork(Strict):
@@ -366,6 +487,7 @@ class DocumentNetwork(Strict):
     learning_rate: LearningRate
     l2: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
     init: InitSpec
+    schedule: ScheduleSpec | None = None
 
 
 class SessionDocument(Strict):

@@ -7,7 +7,9 @@ import numpy as np
 import orjson
 from fastapi import Response
 
+from ..engine import label_of
 from ..sessions import Session
+from ..sessions.session import NO_METRICS
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -32,7 +34,9 @@ def session_state(session: Session) -> dict[str, Any]:
     ds = session.dataset
     dataset = None
     if ds is not None:
-        dataset = {**ds.spec, "task": ds.data.task, "next_index": session.next_index()}
+        dataset = {**ds.spec, "label": label_of(ds.spec["name"]), "task": ds.data.task,
+                   "next_index": session.next_index(), "n_train": ds.n_train,
+                   "n_test": int(ds.test.shape[0])}
     return {"id": session.id, "network": session.network_spec(),
             "weights": [{"W": W, "b": b} for W, b in session.weights],
             "step": session.step, "epoch": session.epoch, "dataset": dataset,
@@ -61,6 +65,8 @@ def step_trace(result, session: Session) -> dict[str, Any]:
         "example_index": result.example_index, "loss_after": result.loss_after,
         # so a client can update its copy of the session without another request
         "next_index": session.next_index(), "history": len(session.history),
+        "t": result.t, "batch_size": 1,
+        **(NO_METRICS if result.metrics is None else result.metrics.as_dict()),
     })
     if result.grid_Y is not None:
         out["grid_Y"] = result.grid_Y

@@ -3,7 +3,7 @@
 lecture."""
 
 from .activations import ACTIVATIONS, Activation, Formula
-from .datasets import DATASETS, Dataset, make_dataset, shuffled_order
+from .datasets import DATASETS, Dataset, label_of, make_dataset, shuffled_order, split_indices
 from .dispatch import backward, forward, predict, sgd_per_example, sgd_step, uses_compiled
 from .errors import DIVERGED, DivergedError, InputError
 from .init import INIT_SCHEMES, init_weights
@@ -23,10 +23,12 @@ from .network import (
     sgd_update,
 )
 from .parameters import Parameters
+from .schedule import SCHEDULES, Schedule
 
 __all__ = [
     "ACTIVATIONS", "Activation", "Formula", "DATASETS", "Dataset", "make_dataset",
-    "shuffled_order", "INIT_SCHEMES", "init_weights", "LOSSES", "Loss", "Parameters",
+    "shuffled_order", "label_of", "split_indices", "SCHEDULES", "Schedule", "INIT_SCHEMES",
+    "init_weights", "LOSSES", "Loss", "Parameters",
     "Architecture", "BackwardTrace", "DivergedError", "InputError", "ForwardTrace",
     "LayerForward", "LayerGrads", "LayerUpdate", "StepTrace", "Weights", "DIVERGED",
     "forward", "backward", "sgd_step", "predict", "sgd_per_example", "uses_compiled",

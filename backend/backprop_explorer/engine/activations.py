@@ -51,6 +51,16 @@ class Formula:
 
 
 @dataclass(frozen=True)
+class Code:
+    """The same formulas as Python source, for the scripts GET /export?format=numpy|torch
+    writes (sessions/script_export.py): `value` is a in terms of s, `delta` is δ = ∂L/∂s in
+    terms of g = ∂L/∂a, s and a (for softmax its vector-Jacobian product). `xp` is the array
+    module (numpy or torch); both run the same text."""
+    value: str
+    delta: str
+
+
+@dataclass(frozen=True)
 class Activation:
     name: str
     description: str
@@ -61,6 +71,7 @@ class Activation:
     derivative_formula: Formula       # da/ds
     compiled: int | None = None       # the kernel's code for it (compiled.py); None: numpy only
     output_only: bool = False
+    code: Code | None = None          # as Python source (exported scripts)
 
     def backprop(self, dL_da: np.ndarray, s: np.ndarray, a: np.ndarray,
                  into: np.ndarray | None = None) -> np.ndarray:
@@ -90,26 +101,30 @@ ACTIVATIONS: dict[str, Activation] = _table(
     Activation("sigmoid", "logistic sigmoid (the lecture's)", sigmoid,
                lambda s, a: a * (1.0 - a),
                Formula("σ({s})", r"\sigma({s})"), Formula("{a}(1 − {a})", "{a}(1 - {a})"),
-               compiled=0),
+               compiled=0, code=Code("1 / (1 + xp.exp(-s))", "g * a * (1 - a)")),
     Activation("tanh", "hyperbolic tangent", np.tanh, lambda s, a: 1.0 - a * a,
                Formula("tanh({s})", r"\tanh({s})"), Formula("(1 − {a}²)", "(1 - {a}^{2})"),
-               compiled=1),
+               compiled=1, code=Code("xp.tanh(s)", "g * (1 - a * a)")),
     Activation("relu", "rectified linear unit", lambda s: np.maximum(s, 0.0),
                lambda s, a: (s > 0).astype(np.float64),
                Formula("max(0, {s})", r"\max(0, {s})"),
-               Formula("[{s} > 0]", r"[{s} > 0]"), compiled=2),
+               Formula("[{s} > 0]", r"[{s} > 0]"), compiled=2,
+               code=Code("xp.where(s > 0, s, 0 * s)", "g * (s > 0)")),
     Activation("leaky_relu", f"leaky ReLU (slope {LEAKY_SLOPE} below 0)",
                lambda s: np.where(s > 0, s, LEAKY_SLOPE * s),
                lambda s, a: np.where(s > 0, 1.0, LEAKY_SLOPE),
                Formula(f"max({LEAKY_SLOPE}·{{s}}, {{s}})", rf"\max({LEAKY_SLOPE}\,{{s}}, {{s}})"),
                Formula(f"({{s}} > 0 ? 1 : {LEAKY_SLOPE})",
                        rf"\begin{{cases}}1 & {{s}} > 0\\ {LEAKY_SLOPE} & \text{{else}}\end{{cases}}"),
-               compiled=3),
+               compiled=3, code=Code(f"xp.where(s > 0, s, {LEAKY_SLOPE} * s)",
+                                     f"g * (s > 0) + {LEAKY_SLOPE} * g * (s <= 0)")),
     Activation("linear", "identity", lambda s: s.astype(np.float64, copy=True),
                lambda s, a: np.ones_like(s),
-               Formula("{s}", "{s}"), Formula("1", "1"), compiled=4),
+               Formula("{s}", "{s}"), Formula("1", "1"), compiled=4, code=Code("s", "g")),
     Activation("softmax", "softmax over the layer's units", softmax, None,
                Formula("e^{s} / Σ e^s", r"\frac{e^{{s}}}{\sum_k e^{s_k}}"),
                Formula("softmax Jacobian", r"\operatorname{diag}(y) - y y^{\top}"),
-               compiled=5, output_only=True),
+               compiled=5, output_only=True,
+               code=Code("xp.exp(s - s.max()) / xp.exp(s - s.max()).sum()",
+                         "a * (g - (g * a).sum())")),
 )

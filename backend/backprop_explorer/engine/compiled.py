@@ -296,11 +296,12 @@ def _predict_kernel(sizes, acts, params, X, Y):
     return True
 
 
-def _train_kernel(sizes, acts, loss_code, l2, lr, params, X, Y, order, losses):
-    """Per-example SGD in place on `params` over the rows X[order[k]], Y[order[k]]; losses[k]
-    is each update's loss before it. Each update is _step_kernel's: the same forward, loss,
-    backward and w − γ·∂L/∂w. Returns -1, or the position k of the first update whose loss
-    or new weights are not finite (params then hold the weights before it)."""
+def _train_kernel(sizes, acts, loss_code, l2, lrs, params, X, Y, order, losses):
+    """Per-example SGD in place on `params` over the rows X[order[k]], Y[order[k]], update k
+    with learning rate lrs[k] (γ_t); losses[k] is each update's loss before it. Each update
+    is _step_kernel's: the same forward, loss, backward and w − γ·∂L/∂w. Returns -1, or the
+    position k of the first update whose loss or new weights are not finite (params then
+    hold the weights before it)."""
     n0 = sizes[0]
     P = params.shape[0]
     U = 0
@@ -313,6 +314,7 @@ def _train_kernel(sizes, acts, loss_code, l2, lr, params, X, Y, order, losses):
         loss = out[4 * U + P]
         if not math.isfinite(loss):
             return k
+        lr = lrs[k]
         for p in range(P):
             new[p] = params[p] - lr * out[4 * U + p]
         if not _all_finite(new):
@@ -450,15 +452,17 @@ def predict(arch: Architecture, weights: Weights, X: np.ndarray) -> np.ndarray |
 
 
 def train(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray, order: np.ndarray,
-          learning_rate: float) -> tuple[Parameters, np.ndarray, int]:
-    """Per-example SGD over the examples `order` (indices into X, Y), in that order, in one
-    compiled call: (weights after, each update's loss before it, -1), or, if update k's loss
-    or new weights are not finite, (weights before update k, the k losses before, k).
+          learning_rate: float | np.ndarray) -> tuple[Parameters, np.ndarray, int]:
+    """Per-example SGD over the examples `order` (indices into X, Y), in that order, update k
+    at learning_rate (or learning_rate[k], one γ_t per update), in one compiled call:
+    (weights after, each update's loss before it, -1), or, if update k's loss or new
+    weights are not finite, (weights before update k, the k losses before, k).
     `weights` is left as it was."""
     spec = _spec(arch)
     params = Parameters.pack(weights).flat.copy()
     losses = np.empty(len(order))
-    failed = _compiled_train(spec.sizes, spec.acts, spec.loss, spec.l2, float(learning_rate),
+    lrs = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(order),))
+    failed = _compiled_train(spec.sizes, spec.acts, spec.loss, spec.l2, np.ascontiguousarray(lrs),
                              params, np.ascontiguousarray(X, dtype=np.float64),
                              np.ascontiguousarray(Y, dtype=np.float64),
                              np.ascontiguousarray(order, dtype=np.int64), losses)

@@ -8,6 +8,7 @@ regression plane).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -86,6 +87,19 @@ def _moons(rng, n, noise):
     return X + rng.normal(0, noise, X.shape), labels
 
 
+# The lecture's four XOR points on ±1 inputs (no input is 0, so every weight gets a non-zero
+# gradient): y* = 1 where x1 ≠ x2. n is fixed; noise (default 0) jitters them.
+LECTURE_XOR_X = ((-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0))
+LECTURE_XOR_Y = (0.0, 1.0, 1.0, 0.0)
+
+
+def _lecture_xor(rng, n, noise):
+    X = np.array(LECTURE_XOR_X)
+    if noise:
+        X = X + rng.normal(0, noise, X.shape)
+    return X, np.array(LECTURE_XOR_Y)
+
+
 def _plane(rng, n, noise):
     X = rng.uniform(-1, 1, (n, 2))
     y = 0.5 * X[:, 0] - 0.3 * X[:, 1] + 0.1
@@ -100,6 +114,14 @@ class DatasetKind:
     make: Callable
     default_n: int = 200
     default_noise: float = 0.1
+    label: str = ""          # the name a person reads (the name itself when empty)
+    fixed_n: bool = False    # the points are given: n is always default_n
+
+    def describe(self) -> dict:
+        """This entry as GET /api/datasets serves it."""
+        return {"name": self.name, "label": label_of(self.name), "task": self.task,
+                "description": self.description, "default_n": self.default_n,
+                "default_noise": self.default_noise, "fixed_n": self.fixed_n}
 
 
 DATASETS: dict[str, DatasetKind] = {k.name: k for k in (
@@ -109,11 +131,21 @@ DATASETS: dict[str, DatasetKind] = {k.name: k for k in (
     DatasetKind("spiral", "classification", "Two interleaved spirals (hard).", _spiral, 300, 0.02),
     DatasetKind("moons", "classification", "Two interleaved half-circles.", _moons),
     DatasetKind("plane", "regression", "y* = 0.5·x1 − 0.3·x2 + 0.1 plus noise.", _plane),
+    DatasetKind("lecture_xor", "classification", "The lecture's four XOR points on ±1 inputs: "
+                "y* = 1 where x1 ≠ x2.", _lecture_xor, 4, 0.0, "lecture XOR (4 points)", True),
 )}
+
+
+def label_of(name: str) -> str:
+    """The name a person reads for a dataset named `name` (built-in or user-supplied)."""
+    kind = DATASETS.get(name)
+    return (kind.label or kind.name) if kind is not None else name
 
 
 def make_dataset(name: str, n: int, noise: float, seed: int) -> Dataset:
     kind = DATASETS[name]
+    if kind.fixed_n and n != kind.default_n:
+        raise InputError("dataset.n", f"{kind.label or name} has exactly {kind.default_n} points")
     rng = np.random.default_rng(seed)
     X, y = kind.make(rng, n, noise)
     return Dataset(name, kind.task, np.asarray(X, dtype=np.float64),
@@ -123,3 +155,17 @@ def make_dataset(name: str, n: int, noise: float, seed: int) -> Dataset:
 def shuffled_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The order of epoch `epoch` (0-based): a fresh permutation per epoch, from the seed."""
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def test_count(n: int, test_fraction: float) -> int:
+    """How many of n examples a test fraction f puts in the test part: ⌊f·n⌋ (up to rounding
+    of f·n), at most n − 1 so the training part is never empty."""
+    return max(0, min(n - 1, math.floor(test_fraction * n + 1e-9)))
+
+
+def split_indices(n: int, test_fraction: float, seed: int) -> np.ndarray:
+    """The test part's example indices (increasing): ⌊f·n⌋ of range(n), picked by a
+    permutation seeded by the dataset's seed, apart from the per-epoch shuffle's stream."""
+    k = test_count(n, test_fraction)
+    perm = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,))).permutation(n)
+    return np.sort(perm[:k]).astype(np.int64)

@@ -93,21 +93,24 @@ def predict(arch: Architecture, weights: Weights, X: np.ndarray) -> np.ndarray:
 
 
 def sgd_per_example(arch: Architecture, weights: Weights, X: np.ndarray, Y: np.ndarray,
-                    order: np.ndarray, learning_rate: float) -> tuple[Weights, np.ndarray]:
+                    order: np.ndarray,
+                    learning_rate: float | np.ndarray) -> tuple[Weights, np.ndarray]:
     """Per-example SGD (the lecture's) over the examples `order` (indices into X, Y), in that
-    order: (weights after, each update's loss before it). Every update is `sgd_step`'s, bit
-    for bit. DivergedError naming the update if one would make a weight or a loss
-    non-finite (nothing is returned then: the caller keeps its weights)."""
+    order, update k at learning_rate (or learning_rate[k]: a γ_t per update): (weights
+    after, each update's loss before it). Every update is `sgd_step`'s, bit for bit.
+    DivergedError naming the update if one would make a weight or a loss non-finite
+    (nothing is returned then: the caller keeps its weights)."""
     if compiled.available(arch) and len(order):
         new, losses, failed = compiled.train(arch, weights, X, Y, order, learning_rate)
         if failed < 0:
             return new, losses
         raise DivergedError(_diverged_at(failed, len(order)))
     losses = np.empty(len(order))
+    lrs = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (len(order),))
     for k, i in enumerate(order):
         try:
             trace = backward(arch, weights, X[i], Y[i])
-            weights = network.sgd_update(weights, trace.gradient, learning_rate)
+            weights = network.sgd_update(weights, trace.gradient, float(lrs[k]))
         except (FloatingPointError, DivergedError):
             raise DivergedError(_diverged_at(k, len(order))) from None
         losses[k] = trace.loss

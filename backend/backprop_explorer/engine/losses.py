@@ -70,6 +70,21 @@ class Loss:
     value_formula: Formula
     dL_dy_formula: Formula
     compiled: int | None = None
+    # as Python source (exported scripts), by output activation ("*": any): the loss of one
+    # example in terms of y, y_star, s and ∂L/∂y in terms of y, y_star; xp is numpy or torch,
+    # softplus(v) = log(1 + e^v)
+    code_value: tuple[tuple[str, str], ...] = ()
+    code_dL_dy: tuple[tuple[str, str], ...] = ()
+
+    def code(self, activation: str) -> tuple[str, str]:
+        """(loss, ∂L/∂y) as Python source for this output activation."""
+        value, grad = dict(self.code_value), dict(self.code_dL_dy)
+        return (value.get(activation, value.get("*", "")), grad.get(activation, grad.get("*", "")))
+
+    def fuses(self, activation: str) -> bool:
+        """Whether δ = ∂L/∂s of the output is simply y − y* for this output activation."""
+        return (self.name == "cross_entropy" and activation in ("sigmoid", "softmax")) or \
+            (self.name == "squared" and activation == "linear")
 
     def describe(self) -> dict:
         """This entry as GET /api/meta serves it."""
@@ -83,8 +98,7 @@ class Loss:
                     into: np.ndarray | None = None) -> np.ndarray | None:
         """δ = y − y* where the chain rule simplifies to it (written into `into` if given),
         else None."""
-        if (self.name == "cross_entropy" and activation in ("sigmoid", "softmax")) or \
-                (self.name == "squared" and activation == "linear"):
+        if self.fuses(activation):
             return np.subtract(y, t, out=into)
         return None
 
@@ -92,11 +106,17 @@ class Loss:
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
     Loss("squared", "squared error (the lecture's)", _squared, _squared_grad, None,
          Formula("½ Σ (y − y*)²", r"\tfrac{1}{2}\sum_k (y_k - y_k^{*})^{2}"),
-         Formula("y − y*", "y - y^{*}"), compiled=0),
+         Formula("y − y*", "y - y^{*}"), compiled=0,
+         code_value=(("*", "0.5 * ((y - y_star) ** 2).sum()"),), code_dL_dy=(("*", "y - y_star"),)),
     Loss("cross_entropy", "cross-entropy (sigmoid: binary, softmax: categorical)",
          _cross_entropy, _cross_entropy_grad, ("sigmoid", "softmax"),
          Formula("−Σ [y* log y + (1 − y*) log(1 − y)]",
                  r"-\sum_k \left[y_k^{*}\log y_k + (1 - y_k^{*})\log(1 - y_k)\right]"),
          Formula("−y*/y + (1 − y*)/(1 − y)", r"-\frac{y^{*}}{y} + \frac{1 - y^{*}}{1 - y}"),
-         compiled=1),
+         compiled=1,
+         code_value=(("sigmoid", "(y_star * softplus(-s) + (1 - y_star) * softplus(s)).sum()"),
+                     ("softmax", "-(y_star * (s - s.max() - xp.log(xp.exp(s - s.max()).sum())))"
+                                 ".sum()")),
+         code_dL_dy=(("sigmoid", "-y_star / y + (1 - y_star) / (1 - y)"),
+                     ("softmax", "-y_star / y"))),
 )}

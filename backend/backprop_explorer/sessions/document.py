@@ -2,14 +2,19 @@
 
 Version 1 layout:
   {"format": "backprop-explorer-session", "version": 1,
-   "network": {layers, activations, loss, learning_rate, l2, init},
+   "network": {layers, activations, loss, learning_rate, l2, init, schedule?},
    "weights": [{"W", "b"}], "step", "epoch",
-   "dataset": null | {"name", "n", "noise", "seed", "task", "X", "Y", "cursor"},
+   "dataset": null | {"name", "n", "noise", "seed", "task", "X", "Y", "cursor",
+                      "test_fraction"?, "test_indices"?},
    "history": [{"weights", "step", "epoch", "cursor"}]}   (oldest first)
+schedule (default constant), test_fraction (default 0) and test_indices (default: none, or
+the split test_fraction makes) were added later; documents without them still load.
 """
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from .. import engine
 from ..engine import InputError
@@ -29,7 +34,8 @@ def export_meta(session: Session) -> dict[str, Any]:
     dataset = None
     if ds is not None:
         dataset = {**ds.spec, "task": ds.data.task, "X": ds.data.X.tolist(),
-                   "Y": ds.targets.tolist(), "cursor": ds.cursor, "shuffle_seed": ds.shuffle_seed}
+                   "Y": ds.targets.tolist(), "cursor": ds.cursor, "shuffle_seed": ds.shuffle_seed,
+                   "test_indices": ds.test.tolist()}
     return {"format": FORMAT, "version": VERSION, "network": session.network_spec(),
             "dataset": dataset}
 
@@ -65,11 +71,20 @@ def import_session(session_id: str, doc: dict[str, Any]) -> Session:
         state.data = engine.Dataset(ds.get("name") or "custom", ds.get("task") or state.data.task,
                                     state.data.X, state.data.Y)
         state.targets = state.data.targets(session.arch.layers[-1])
+        fraction = float(ds.get("test_fraction") or 0.0)
         state.spec = {"name": state.data.name, "n": state.data.n, "noise": ds.get("noise"),
-                      "seed": ds.get("seed")}
+                      "seed": ds.get("seed"), "test_fraction": fraction}
+        test = ds.get("test_indices")
+        if test is None:
+            test = engine.split_indices(state.data.n, fraction, int(ds.get("seed") or 0))
+        elif len(set(test)) != len(test) or any(not 0 <= i < state.data.n for i in test) \
+                or len(test) >= state.data.n:
+            raise InputError("dataset.test_indices", f"must be distinct indices between 0 and "
+                             f"{state.data.n - 1}, fewer than the {state.data.n} examples")
+        state.set_test(np.asarray(test, dtype=np.int64))
         cursor = int(ds.get("cursor") or 0)
-        if not 0 <= cursor < state.data.n:
-            raise InputError("dataset.cursor", f"must be between 0 and {state.data.n - 1}")
+        if not 0 <= cursor < state.n_train:
+            raise InputError("dataset.cursor", f"must be between 0 and {state.n_train - 1}")
         state.cursor = cursor
         session.dataset = state
     for i, snap in enumerate(doc.get("history") or []):
@@ -80,8 +95,11 @@ def import_session(session_id: str, doc: dict[str, Any]) -> Session:
 
 
 def dataset_to_lists(state: DatasetState) -> dict[str, Any]:
-    return {"name": state.data.name, "task": state.data.task, "n": state.data.n,
-            "X": state.data.X.tolist(), "Y": state.targets.tolist()}
+    return {"name": state.data.name, "label": engine.label_of(state.data.name),
+            "task": state.data.task, "n": state.data.n,
+            "X": state.data.X.tolist(), "Y": state.targets.tolist(),
+            "test_fraction": state.spec.get("test_fraction", 0.0),
+            "split": ["test" if t else "train" for t in state.is_test.tolist()]}
 
 
 __all__ = ["export_meta", "export_session", "import_session", "weights_to_lists", "dataset_to_lists"]

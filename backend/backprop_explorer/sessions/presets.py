@@ -1,10 +1,11 @@
-"""Named starting points for a session (`"preset": "lecture"`)."""
+"""Named starting points for a session (`"preset": "lecture"`, `"preset": "overfit"`)."""
 from typing import Any
 
 # The lecture's 2-2-1 network: sigmoid hidden units z1, z2, a linear output y,
 # square loss, with round weights a class can follow by hand, and the four
 # points of XOR (on ±1 inputs, so no input is 0 and every weight gets a
-# non-zero gradient) as the training set: y* = 1 where x1 ≠ x2.
+# non-zero gradient) as the training set: y* = 1 where x1 ≠ x2 (the built-in dataset
+# "lecture_xor", labelled "lecture XOR (4 points)").
 LECTURE: dict[str, Any] = {
     "layers": [2, 2, 1],
     "activations": ["sigmoid", "linear"],
@@ -16,11 +17,24 @@ LECTURE: dict[str, Any] = {
         {"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},   # w_1j^h, w_2j^h ; w_0j^h
         {"W": [[0.7], [-0.6]], "b": [0.2]},                   # w_11^o, w_21^o ; w_01^o
     ],
-    "dataset": {"X": [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]],
-                "Y": [[0.0], [1.0], [1.0], [0.0]]},
+    "dataset": {"name": "lecture_xor"},
 }
 
-PRESETS: dict[str, dict[str, Any]] = {"lecture": LECTURE}
+# Overfitting in a minute: few noisy points, half of them held out, and a wide network with
+# far more weights than training points. Training drives the training loss down while the
+# test loss turns and climbs (tests/api/test_split.py trains it and checks the gap).
+OVERFIT: dict[str, Any] = {
+    "layers": [2, 32, 32, 1],
+    "activations": ["tanh", "tanh", "sigmoid"],
+    "loss": "cross_entropy",
+    "learning_rate": 0.1,
+    "l2": 0.0,
+    "init": {"scheme": "xavier", "seed": 1},
+    "weights": None,
+    "dataset": {"name": "circle", "n": 40, "noise": 0.3, "seed": 2, "test_fraction": 0.5},
+}
+
+PRESETS: dict[str, dict[str, Any]] = {"lecture": LECTURE, "overfit": OVERFIT}
 
 DEFAULTS: dict[str, Any] = {
     "layers": [2, 2, 1],

@@ -2,23 +2,33 @@
 //
 //   mountLossChart(container) → unmount()
 //
-// An SVG chart of state.lossHistory ([{step, epoch, loss}], one entry per update seen, including
-// the per-update losses of /train) against the step, with the mean loss of each epoch drawn as
-// a step line on top. Linear or log y axis (toggle). Thousands of points stay fast: the per-step
-// line is reduced to the min and max of each pixel column before drawing (spikes survive).
+// An SVG chart against the step of
+//   - each update's loss (state.lossHistory, one entry per update seen, including the per-update
+//     losses of /train): a faint line, since one example's loss jumps (cross-entropy up to 5);
+//   - the whole training part's loss and the test part's loss (state.metricsHistory, one point
+//     per step or /train chunk: what GET /metrics gives for those weights): bold lines. Without
+//     them (a server that has no metrics) the mean of each epoch's updates is the bold line.
+// The y axis fits the bold lines (the faint one is cut at the top, "scale: every update" fits it
+// instead); linear or log (toggle). The last value of each line is written in its legend.
+// Any length draws in the same time: every series is reduced to the first, lowest, highest and
+// last point of each pixel column (decimate.js) before drawing, so spikes survive.
 // Redraws once per burst of changes (in a microtask after a step, once a frame while training).
 //
-// Pure helpers (exported for tests): niceTicks(lo, hi, count), downsample(points, buckets),
-// epochMeans(history).
+// Pure helpers (exported for tests): niceTicks(lo, hi, count), epochMeans(history).
 //
-// Test hooks: data-testid="loss-chart-svg", "loss-summary", "loss-log-toggle", "loss-empty".
+// Test hooks: data-testid="loss-chart-svg", "loss-summary", "loss-log-toggle", "loss-fit-toggle",
+// "loss-empty", "loss-step-line", "loss-train-line", "loss-test-line", "loss-epoch-line", and
+// "loss-legend-update" / "-train" / "-test" (data-value: the last value drawn).
 import { getState, subscribe } from '../state.js';
 import { formatNumber } from '../format.js';
+import { decimate, extent } from '../decimate.js';
 
-const M = { left: 50, right: 10, top: 22, bottom: 34 };
-// Okabe–Ito: blue for each update's loss, vermillion for the epoch means
+const M = { left: 44, right: 10, top: 8, bottom: 30 };
+// Okabe–Ito: blue for each update's loss, vermillion for the training part (or the epoch
+// means), bluish green (dashed) for the test part
 const STEP_COLOUR = 'var(--bp-loss-step, #0072B2)';
 const EPOCH_COLOUR = 'var(--bp-loss-epoch, #D55E00)';
+const TEST_COLOUR = 'var(--bp-loss-test, #009E73)';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // ------------------------------------------------------------ pure helpers
@@ -36,33 +46,6 @@ export function niceTicks(lo, hi, count = 5) {
     ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
   }
   return ticks;
-}
-
-/**
- * Reduce [{x, y}] (sorted by x) to at most ~2·buckets points: the first, min, max and last
- * point of each x bucket, in x order. Short inputs come back unchanged.
- */
-export function downsample(points, buckets) {
-  if (points.length <= 2 * buckets) return points;
-  const x0 = points[0].x;
-  const span = points[points.length - 1].x - x0 || 1;
-  const out = [];
-  let i = 0;
-  for (let b = 0; b < buckets && i < points.length; b += 1) {
-    const end = x0 + (span * (b + 1)) / buckets;
-    const start = i;
-    let lo = i;
-    let hi = i;
-    while (i < points.length && (points[i].x <= end || b === buckets - 1)) {
-      if (points[i].y < points[lo].y) lo = i;
-      if (points[i].y > points[hi].y) hi = i;
-      i += 1;
-    }
-    if (i === start) continue;
-    const keep = [...new Set([start, lo, hi, i - 1])].sort((a, c) => a - c);
-    for (const k of keep) out.push(points[k]);
-  }
-  return out;
 }
 
 /** Consecutive runs of one epoch → [{epoch, first, last, mean, count}] (finite losses only). */
@@ -94,22 +77,36 @@ function svg(tag, attrs = {}, text = null) {
 export function mountLossChart(container) {
   container.classList.add('bp-loss-chart');
   const bar = document.createElement('div');
-  bar.style.cssText = 'display:flex;gap:1em;align-items:center;justify-content:space-between;flex-wrap:wrap';
+  bar.style.cssText = 'display:flex;gap:.2em 1em;align-items:center;justify-content:space-between;flex-wrap:wrap;font-size:.9em';
   const summary = document.createElement('span');
   summary.dataset.testid = 'loss-summary';
-  const toggleLabel = document.createElement('label');
-  const toggle = document.createElement('input');
-  toggle.type = 'checkbox';
-  toggle.dataset.testid = 'loss-log-toggle';
-  toggleLabel.append(toggle, ' log scale');
-  bar.append(summary, toggleLabel);
+  const checks = document.createElement('span');
+  const check = (testid, text, title) => {
+    const label = document.createElement('label');
+    label.title = title;
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.dataset.testid = testid;
+    label.append(input, ` ${text}`);
+    checks.append(label, ' ');
+    return input;
+  };
+  const toggle = check('loss-log-toggle', 'log', 'log scale');
+  const fitAll = check('loss-fit-toggle', 'fit all',
+    'scale the y axis to every update’s loss (else to the whole training / test loss)');
+  bar.append(summary);
+  checks.style.marginLeft = 'auto';
+  // one entry per line drawn, with its last value
+  const legend = document.createElement('div');
+  legend.style.cssText = 'display:flex;gap:.1em .8em;flex-wrap:wrap;align-items:center;font-size:.85em;font-variant-numeric:tabular-nums';
+  legend.append(checks);
   const chart = svg('svg', {
     role: 'img',
     'aria-label': 'Loss over steps',
     'data-testid': 'loss-chart-svg',
     style: 'width:100%;display:block;overflow:visible;font-size:12px',
   });
-  container.replaceChildren(bar, chart);
+  container.replaceChildren(bar, legend, chart);
 
   // One draw per burst of changes. After a step: in a microtask, still in the
   // task that changed the history, so it is painted in the same frame as the
@@ -127,10 +124,12 @@ export function mountLossChart(container) {
     if (getState().training && typeof requestAnimationFrame === 'function') requestAnimationFrame(run);
     else queueMicrotask(run);
   };
-  toggle.addEventListener('change', () => {
-    drawn = null;
-    schedule();
-  });
+  for (const input of [toggle, fitAll]) {
+    input.addEventListener('change', () => {
+      drawn = null;
+      schedule();
+    });
+  }
 
   // drawn at the container's own pixel size, so text stays at its real size.
   // The size is read when the observer reports it (layout is clean then):
@@ -145,47 +144,69 @@ export function mountLossChart(container) {
     : null;
   if (resize) resize.observe(container);
 
+  const stepOf = (h) => h.step;
+  const lossOf = (h) => h.loss;
+  const trainOf = (h) => h.train_loss;
+  const testOf = (h) => h.test_loss;
+  const meanOf = (m) => m.mean;
+  const middleOf = (m) => (m.first + m.last) / 2;
+
   function draw() {
-    const history = getState().lossHistory || [];
+    const st = getState();
+    const history = st.lossHistory || [];
+    const metrics = st.metricsHistory || [];
     const w = (resize ? boxWidth : Math.round(container.clientWidth)) || 480;
-    if (history === drawn && w === width) return;
-    drawn = history;
+    if (drawn && history === drawn.history && metrics === drawn.metrics && st.batchSize === drawn.batch && w === width) return;
+    drawn = { history, metrics, batch: st.batchSize };
     width = w;
     const W = Math.max(240, w);
-    const H = Math.round(Math.min(260, Math.max(160, W * 0.5)));
+    const H = Math.round(Math.min(220, Math.max(120, W * 0.4)));
     const PW = W - M.left - M.right;
     const PH = H - M.top - M.bottom;
     chart.setAttribute('viewBox', `0 0 ${W} ${H}`);
     chart.setAttribute('width', W);
     chart.setAttribute('height', H);
-    const pts = history.filter((h) => Number.isFinite(h.loss)).map((h) => ({ x: h.step, y: h.loss }));
     chart.replaceChildren();
-    if (!pts.length) {
+    const hasTrain = metrics.some((m) => Number.isFinite(m.train_loss));
+    const hasTest = metrics.some((m) => Number.isFinite(m.test_loss));
+    const batch = st.batchSize ?? 1;
+    const how = batch === 1 ? 'batch 1 = per-example SGD' : `batch ${batch} = mean of ${batch} examples`;
+    if (!history.length && !(hasTrain && metrics.length > 1)) {
       summary.textContent = 'No updates yet';
-      chart.setAttribute('height', 60);
-      chart.setAttribute('viewBox', `0 0 ${W} 60`);
+      legend.replaceChildren(checks);
+      chart.setAttribute('height', 40);
+      chart.setAttribute('viewBox', `0 0 ${W} 40`);
       chart.append(svg('text', {
-        x: W / 2, y: 30, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
-      }, 'Press Step or Train to see the loss'));
+        x: W / 2, y: 22, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
+      }, `Press Step or Train to see the loss (${how})`));
       return;
     }
-    const means = epochMeans(history);
-    const log = toggle.checked && pts.every((p) => p.y > 0);
-    const fy = log ? Math.log10 : (v) => v;
-    let yLo = Infinity;
-    let yHi = -Infinity;
-    for (const p of pts) {
-      const v = fy(p.y);
-      if (v < yLo) yLo = v;
-      if (v > yHi) yHi = v;
+    const log = toggle.checked;
+    const means = hasTrain ? [] : epochMeans(history);
+    const boldMeans = means.length > 1 || (means.length === 1 && means[0].count > 1);
+    // y range: the bold lines (unless "fit every update", or there are none)
+    const ranges = [];
+    if (hasTrain) ranges.push(extent(metrics, trainOf, log));
+    if (hasTest) ranges.push(extent(metrics, testOf, log));
+    if (boldMeans) ranges.push(extent(means, meanOf, log));
+    if (fitAll.checked || !ranges.some(Boolean)) ranges.push(extent(history, lossOf, log));
+    const live = ranges.filter(Boolean);
+    if (!live.length) {
+      summary.textContent = 'No finite loss to draw';
+      return;
     }
+    const fy = log ? Math.log10 : (v) => v;
+    let yLo = fy(Math.min(...live.map((r) => r[0])));
+    let yHi = fy(Math.max(...live.map((r) => r[1])));
     if (!log) yLo = Math.min(0, yLo);
     if (yHi === yLo) yHi = yLo + (log ? 1 : Math.abs(yLo) || 1);
-    const pad = (yHi - yLo) * 0.05;
+    const pad = (yHi - yLo) * 0.06;
     yHi += pad;
     if (log) yLo -= pad;
-    const xLo = pts[0].x;
-    const xHi = Math.max(pts[pts.length - 1].x, xLo + 1);
+    const firsts = [history[0]?.step, metrics[0]?.step].filter(Number.isFinite);
+    const lasts = [history.at(-1)?.step, metrics.at(-1)?.step].filter(Number.isFinite);
+    const xLo = Math.min(...firsts);
+    const xHi = Math.max(...lasts, xLo + 1);
     const sx = (x) => M.left + ((x - xLo) / (xHi - xLo)) * PW;
     const sy = (v) => M.top + PH - ((v - yLo) / (yHi - yLo)) * PH;
 
@@ -193,7 +214,7 @@ export function mountLossChart(container) {
     const axes = svg('g', { fill: 'currentColor', stroke: 'none' });
     const yTicks = log
       ? niceTicks(Math.ceil(yLo), Math.floor(yHi), 5).filter((t) => Number.isInteger(t))
-      : niceTicks(yLo, yHi, 5);
+      : niceTicks(yLo, yHi, 4);
     for (const t of yTicks) {
       const y = sy(t);
       axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: y, y2: y, stroke: 'currentColor', 'stroke-opacity': 0.15 }));
@@ -207,58 +228,86 @@ export function mountLossChart(container) {
     }
     axes.append(svg('line', { x1: M.left, x2: M.left + PW, y1: M.top + PH, y2: M.top + PH, stroke: 'currentColor' }));
     axes.append(svg('line', { x1: M.left, x2: M.left, y1: M.top, y2: M.top + PH, stroke: 'currentColor' }));
-    axes.append(svg('text', { x: M.left + PW / 2, y: H - 4, 'text-anchor': 'middle' }, 'step'));
+    axes.append(svg('text', { x: M.left + PW / 2, y: H - 2, 'text-anchor': 'middle', 'data-testid': 'loss-x-label' }, `step · ${how}`));
     axes.append(svg('text', {
       x: 12, y: M.top + PH / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${M.top + PH / 2})`,
-    }, log ? 'loss (log)' : 'loss'));
+    }, log ? 'loss L (log)' : 'loss L'));
     chart.append(axes);
 
-    // per-update loss, reduced to ≤ 2 points per pixel column
-    const reduced = downsample(pts, Math.round(PW));
-    const d = reduced.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(fy(p.y)).toFixed(1)}`).join('');
-    chart.append(svg('path', {
-      d, fill: 'none', stroke: STEP_COLOUR, 'stroke-width': 1.2, 'stroke-opacity': 0.7, 'data-testid': 'loss-step-line',
-    }));
-    if (pts.length <= 60) {
-      const dots = svg('g', { fill: STEP_COLOUR });
-      for (const p of pts) dots.append(svg('circle', { cx: sx(p.x), cy: sy(fy(p.y)), r: 2.2 }));
+    // the plot area clips the faint line where the axis fits the bold ones
+    const clipId = `loss-clip-${Math.random().toString(36).slice(2, 8)}`;
+    const clip = svg('clipPath', { id: clipId });
+    clip.append(svg('rect', { x: M.left, y: M.top - 1, width: PW, height: PH + 2 }));
+    chart.append(clip);
+    const columns = Math.max(1, Math.round(PW));
+    const pathOf = (items, x, y) => {
+      const pts = decimate(items, x, y, columns, { lo: xLo, hi: xHi });
+      let d = '';
+      for (let i = 0; i < pts.length; i += 2) {
+        const v = pts[i + 1];
+        if (log && !(v > 0)) continue;
+        d += `${d ? 'L' : 'M'}${sx(pts[i]).toFixed(1)},${sy(fy(v)).toFixed(1)}`;
+      }
+      return { d, count: pts.length / 2 };
+    };
+    const line = (items, x, y, attrs) => {
+      const { d, count } = pathOf(items, x, y);
+      if (!d) return null;
+      const path = svg('path', { d, fill: 'none', 'clip-path': `url(#${clipId})`, ...attrs });
+      chart.append(path);
+      return count;
+    };
+
+    // each update's loss, faint
+    const few = history.length <= 60;
+    line(history, stepOf, lossOf, {
+      stroke: STEP_COLOUR, 'stroke-width': 1, 'stroke-opacity': few ? 0.6 : 0.35, 'data-testid': 'loss-step-line',
+    });
+    if (few) {
+      const dots = svg('g', { fill: STEP_COLOUR, 'fill-opacity': 0.6, 'clip-path': `url(#${clipId})` });
+      for (const h of history) if (Number.isFinite(h.loss) && (!log || h.loss > 0)) dots.append(svg('circle', { cx: sx(h.step), cy: sy(fy(h.loss)), r: 2 }));
       chart.append(dots);
     }
-
-    // epoch means as a step line (each epoch's mean over its updates)
-    if (means.length > 1 || (means.length === 1 && means[0].count > 1)) {
-      // few epochs: a flat segment over each epoch's updates; many: a line through their middles
-      const flat = means.length <= PW / 6;
-      const seg = means
-        .map((m, i) => {
-          const y = sy(fy(m.mean)).toFixed(1);
-          if (!flat) return `${i ? 'L' : 'M'}${sx((m.first + m.last) / 2).toFixed(1)},${y}`;
-          const x1 = sx(Math.max(xLo, m.first - 0.5));
-          const x2 = sx(Math.min(xHi, m.last + 0.5));
-          return `M${x1.toFixed(1)},${y}H${x2.toFixed(1)}`;
-        })
-        .join('');
-      chart.append(svg('path', {
-        d: seg, fill: 'none', stroke: EPOCH_COLOUR, 'stroke-width': 2.5, 'data-testid': 'loss-epoch-line',
-      }));
+    // the whole training / test part, bold (or the epoch means)
+    if (hasTrain) {
+      line(metrics, stepOf, trainOf, { stroke: EPOCH_COLOUR, 'stroke-width': 2.5, 'data-testid': 'loss-train-line' });
+    } else if (boldMeans) {
+      line(means, middleOf, meanOf, { stroke: EPOCH_COLOUR, 'stroke-width': 2.5, 'data-testid': 'loss-epoch-line' });
+    }
+    if (hasTest) {
+      line(metrics, stepOf, testOf, {
+        stroke: TEST_COLOUR, 'stroke-width': 2.5, 'stroke-dasharray': '6 3', 'data-testid': 'loss-test-line',
+      });
     }
 
-    // legend, above the plot
-    const legend = svg('g', { fill: 'currentColor' });
-    const ly = M.top - 10;
-    legend.append(svg('line', { x1: M.left, x2: M.left + 16, y1: ly, y2: ly, stroke: STEP_COLOUR, 'stroke-width': 2 }));
-    legend.append(svg('text', { x: M.left + 20, y: ly + 4 }, 'each update'));
-    legend.append(svg('line', { x1: M.left + 104, x2: M.left + 120, y1: ly, y2: ly, stroke: EPOCH_COLOUR, 'stroke-width': 3 }));
-    legend.append(svg('text', { x: M.left + 124, y: ly + 4 }, 'epoch mean'));
-    chart.append(legend);
+    // legend above the plot, each line with its last value
+    const lastOf = (items, y) => {
+      for (let i = items.length - 1; i >= 0; i -= 1) if (Number.isFinite(y(items[i]))) return y(items[i]);
+      return null;
+    };
+    const entries = [];
+    const lastUpdate = lastOf(history, lossOf);
+    if (lastUpdate !== null) entries.push(['update', 'update', lastUpdate, STEP_COLOUR, 1.5, null]);
+    if (hasTrain) entries.push(['train', 'train', lastOf(metrics, trainOf), EPOCH_COLOUR, 3, null]);
+    else if (boldMeans) entries.push(['epoch', 'epoch mean', means.at(-1).mean, EPOCH_COLOUR, 3, null]);
+    if (hasTest) entries.push(['test', 'test', lastOf(metrics, testOf), TEST_COLOUR, 3, '6 3']);
+    legend.replaceChildren(...entries.map(([key, name, value, colour, strokeWidth, dash]) => {
+      const item = document.createElement('span');
+      item.dataset.testid = `loss-legend-${key}`;
+      item.dataset.value = String(value);
+      const mark = svg('svg', { width: 16, height: 8, 'aria-hidden': 'true' });
+      mark.append(svg('line', { x1: 0, x2: 16, y1: 4, y2: 4, stroke: colour, 'stroke-width': strokeWidth, ...(dash ? { 'stroke-dasharray': dash } : {}) }));
+      item.append(mark, ` ${name} `, Object.assign(document.createElement('b'), { textContent: formatNumber(value) }));
+      return item;
+    }), checks);
 
-    const lastMean = means[means.length - 1];
-    summary.textContent = `${pts.length} update${pts.length === 1 ? '' : 's'} · last loss ${formatNumber(pts[pts.length - 1].y)}`
-      + (lastMean ? ` · epoch ${lastMean.epoch} mean ${formatNumber(lastMean.mean)}` : '');
+    const n = history.length;
+    summary.textContent = n ? `${n} update${n === 1 ? '' : 's'} · last loss ${formatNumber(lastUpdate)}` : 'whole-dataset loss';
   }
 
   const unsubscribe = subscribe((state, previous) => {
-    if (!previous || state.lossHistory !== previous.lossHistory) schedule();
+    if (!previous || state.lossHistory !== previous.lossHistory || state.metricsHistory !== previous.metricsHistory
+        || state.batchSize !== previous.batchSize) schedule();
   });
   draw();
   return () => {

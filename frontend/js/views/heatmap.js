@@ -13,17 +13,29 @@
 // older than what is already drawn is dropped. One output is
 // drawn on a colour-blind-safe diverging palette (purple ↔ white ↔ orange, centred between the
 // smallest and largest target); several outputs (one-hot classes) show the winning class, paler
-// where the network is less sure. Data points sit on top (class 0 circles, class 1 squares).
+// where the network is less sure. Data points sit on top (class 0 circles, class 1 squares;
+// test points hollow: the network never trains on them).
+// "discretize" (settings.discretize) draws two colours only: the decision, y above or below the
+// middle of the targets' range (the winning class for several outputs), cell by cell, unsmoothed.
+// While state.unitView names a hidden unit (views/unit-maps.js: hovered or selected), the plane
+// shows that unit's own activation z_j from state.unitGrid (POST /predict {grid, units: true} on
+// the same grid), on the same palette over unitRange() of its values; the caption says which.
+// The canvas is at most min(420 px, 100vh − 510 px) (at least 200 px) tall, so at 1280 × 720
+// it sits inside the first screen under the chain rule and the loss chart.
 // For other networks the panel says why it is hidden.
 //
 // Pure helpers (exported for tests): gridPoints(bounds, n) (the grid /predict {grid} builds), diverging(t) → [r, g, b],
-// dataBounds(X, pad).
+// dataBounds(X, pad), unitRange(values) → [lo, hi], cellColour(v, lo, hi, discretize) → [r, g, b].
 //
-// Test hooks: data-testid="heatmap-canvas", "heatmap-hidden", "heatmap-legend"; the canvas's
-// data-step (the session step whose outputs are drawn) and data-grid (the grid, as JSON).
+// Test hooks: data-testid="heatmap-canvas", "heatmap-hidden", "heatmap-legend", "heatmap-caption",
+// "heatmap-discretize"; the canvas's data-step (the session step whose outputs are drawn),
+// data-grid (the grid, as JSON), data-shows ("output" | "unit-<layer>-<unit>") and data-range
+// (the [lo, hi] the palette spans, as JSON).
 import { getState, setState, subscribe } from '../state.js';
 import { dataset as fetchDataset, predictGrid } from '../api.js';
 import { formatNumber } from '../format.js';
+import { labelUnicode, unitLabel } from '../notation.js';
+import { toggleDiscretize } from '../controls.js';
 
 export const GRID = 40;
 const MIN_INTERVAL_MS = 200;
@@ -57,6 +69,23 @@ export function divergingInto(t, out, at) {
   const a = STOPS[i];
   const b = STOPS[i + 1];
   for (let k = 0; k < 3; k += 1) out[at + k] = Math.round(a[k] + (b[k] - a[k]) * f);
+}
+
+/** The palette's span for one unit's activations: [min(0, lowest), max(1, highest)] (σ: [0, 1]). */
+export function unitRange(values) {
+  let lo = 0;
+  let hi = 1;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** The colour of one cell: the palette at (v − lo)/(hi − lo), or its two ends when discretized. */
+export function cellColour(v, lo, hi, discretize = false) {
+  const t = (v - lo) / (hi - lo);
+  return diverging(discretize ? (t > 0.5 ? 1 : 0) : t);
 }
 
 export function dataBounds(X, pad = 0.1) {
@@ -108,11 +137,23 @@ export function mountHeatmap(container) {
   const canvas = document.createElement('canvas');
   canvas.dataset.testid = 'heatmap-canvas';
   canvas.setAttribute('role', 'img');
-  canvas.style.cssText = 'width:100%;max-width:420px;aspect-ratio:1/1;display:block;border:1px solid currentColor';
+  canvas.style.cssText = 'width:100%;max-width:min(420px, max(200px, 100vh - 510px));aspect-ratio:1/1;display:block;border:1px solid currentColor';
+  const caption = document.createElement('div');
+  caption.dataset.testid = 'heatmap-caption';
+  caption.style.cssText = 'font-size:.85em;display:flex;gap:.8em;align-items:center;justify-content:space-between;flex-wrap:wrap;margin-top:.2em';
+  const shows = document.createElement('span');
+  const discretizeLabel = document.createElement('label');
+  discretizeLabel.title = 'two colours: which side of the decision each point falls on';
+  const discretize = document.createElement('input');
+  discretize.type = 'checkbox';
+  discretize.dataset.testid = 'heatmap-discretize';
+  discretize.addEventListener('change', () => toggleDiscretize(discretize.checked));
+  discretizeLabel.append(discretize, ' discretize');
+  caption.append(shows, discretizeLabel);
   const legend = document.createElement('div');
   legend.dataset.testid = 'heatmap-legend';
   legend.style.cssText = 'font-size:.85em;margin-top:.3em;display:flex;gap:.5em;align-items:center;flex-wrap:wrap';
-  container.replaceChildren(message, canvas, legend);
+  container.replaceChildren(message, canvas, caption, legend);
 
   let data = null; // {key, X, Y, bounds, lo, hi, task, grid}
   let loadingKey = null;
@@ -153,8 +194,20 @@ export function mountHeatmap(container) {
     if (message.hidden !== !reason) message.hidden = !reason;
     if (canvas.hidden !== !!reason) canvas.hidden = !!reason;
     if (legend.hidden !== !!reason) legend.hidden = !!reason;
+    if (caption.hidden !== !!reason) caption.hidden = !!reason;
   }
   let legendFor = null; // the data the legend was drawn for
+  let legendDrawn = ''; // and what it showed (output or unit, range, discretized)
+
+  // The hidden unit to show instead of the output: state.unitView, once its activations on
+  // this grid for the weights drawn are in state.unitGrid.
+  function unitShown(st) {
+    const view = st.unitView;
+    const g = st.unitGrid;
+    if (!view || !g || !data || g.key !== data.key || g.weights !== st.session.weights) return null;
+    const layer = g.units[view.layer - 1];
+    return layer && layer[view.unit - 1] ? view : null;
+  }
   let cells = null; // the n×n image of the outputs, scaled up onto the canvas
 
   async function loadDataset(session, key) {
@@ -171,7 +224,8 @@ export function mountHeatmap(container) {
       const bounds = dataBounds(X);
       // the server builds the same grid as gridPoints(): a 100-byte request instead of 60 kB
       const grid = { x1: [bounds.x0, bounds.x1], x2: [bounds.y0, bounds.y1], n: GRID };
-      data = { key, X, Y, bounds, lo, hi, task: ds.task, name: ds.name, grid };
+      const test = Array.isArray(ds.split) ? ds.split.map((part) => part === 'test') : X.map(() => false);
+      data = { key, X, Y, bounds, lo, hi, task: ds.task, name: ds.name, label: ds.label ?? ds.name, grid, test };
       pred = null;
       publishGrid({ key, grid });
       request();
@@ -228,8 +282,30 @@ export function mountHeatmap(container) {
     if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, size, size);
-    const multi = data.Y[0] && data.Y[0].length > 1;
-    if (pred) {
+    const st = getState();
+    const multiOut = data.Y[0] && data.Y[0].length > 1;
+    const unit = unitShown(st);
+    const multi = multiOut && !unit;
+    const disc = !!st.settings.discretize;
+    let lo = data.lo;
+    let hi = data.hi;
+    let values = null; // one unit's activations
+    if (unit) {
+      values = st.unitGrid.units[unit.layer - 1][unit.unit - 1];
+      [lo, hi] = unitRange(values);
+    }
+    const showsKey = unit ? `unit-${unit.layer}-${unit.unit}` : 'output';
+    if (canvas.dataset.shows !== showsKey) canvas.dataset.shows = showsKey;
+    const rangeText = JSON.stringify([lo, hi]);
+    if (canvas.dataset.range !== rangeText) canvas.dataset.range = rangeText;
+    if (discretize.checked !== disc) discretize.checked = disc;
+    const sizes = st.session.network.layers;
+    const what = unit
+      ? `hidden unit ${labelUnicode(unitLabel(sizes, unit.layer, unit.unit))} (its activation; hover off for y)`
+      : `output ${labelUnicode(unitLabel(sizes, sizes.length - 1, 1)).replace(/[₀-₉]+$/, '')}`;
+    const showsText = `showing: ${what}${disc ? ', discretized' : ''}`;
+    if (shows.textContent !== showsText) shows.textContent = showsText;
+    if (pred || unit) {
       if (!cells) {
         cells = document.createElement('canvas');
         cells.width = n;
@@ -239,20 +315,22 @@ export function mountHeatmap(container) {
       const img = cctx.createImageData(n, n);
       const px = img.data;
       for (let i = 0; i < n * n; i += 1) {
-        const row = pred.Y[i] || [];
+        const row = unit ? [values[i]] : (pred.Y[i] || []);
         if (multi) {
           let best = 0;
           for (let k = 1; k < row.length; k += 1) if (row[k] > row[best]) best = k;
           const conf = row.length > 1 ? Math.min(1, Math.max(0, (row[best] - 1 / row.length) / (1 - 1 / row.length))) : 1;
           const base = CLASSES[best % CLASSES.length];
-          for (let k = 0; k < 3; k += 1) px[i * 4 + k] = Math.round(255 - (255 - base[k]) * (0.25 + 0.6 * conf));
+          const strength = disc ? 0.85 : 0.25 + 0.6 * conf;
+          for (let k = 0; k < 3; k += 1) px[i * 4 + k] = Math.round(255 - (255 - base[k]) * strength);
         } else {
-          divergingInto((row[0] - data.lo) / (data.hi - data.lo), px, i * 4);
+          const t = (row[0] - lo) / (hi - lo);
+          divergingInto(disc ? (t > 0.5 ? 1 : 0) : t, px, i * 4);
         }
         px[i * 4 + 3] = 255;
       }
       cctx.putImageData(img, 0, 0);
-      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingEnabled = !disc; // two colours stay two colours
       ctx.drawImage(cells, 0, 0, size, size);
     }
     // data points on top
@@ -275,21 +353,36 @@ export function mountHeatmap(container) {
         cls = u >= 0.5 ? 1 : 0;
         rgb = data.task === 'classification' ? diverging(cls) : diverging(u);
       }
-      ctx.fillStyle = `rgb(${rgb.join(',')})`;
+      const colour = `rgb(${rgb.join(',')})`;
       ctx.beginPath();
       if (cls % 2 === 1) ctx.rect(px - r, py - r, 2 * r, 2 * r);
       else ctx.arc(px, py, r, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
+      if (data.test[i]) {
+        // a test point: hollow, its class colour as a thick ring inside a dark one
+        ctx.lineWidth = Math.max(1, size / 300) * 3.5;
+        ctx.strokeStyle = '#111';
+        ctx.stroke();
+        ctx.lineWidth = Math.max(1, size / 300) * 1.8;
+        ctx.strokeStyle = colour;
+        ctx.stroke();
+        ctx.lineWidth = Math.max(1, size / 300);
+        ctx.strokeStyle = '#111';
+      } else {
+        ctx.fillStyle = colour;
+        ctx.fill();
+        ctx.stroke();
+      }
     }
-    if (legendFor !== data) {
+    const legendKey = `${showsKey}|${rangeText}|${disc}`;
+    if (legendFor !== data || legendDrawn !== legendKey) {
       legendFor = data;
+      legendDrawn = legendKey;
       canvas.setAttribute('aria-label', `Network output over x1 from ${formatNumber(x0)} to ${formatNumber(x1)} and x2 from ${formatNumber(y0)} to ${formatNumber(y1)}, with ${data.X.length} data points`);
-      drawLegend(multi);
+      drawLegend(multi, lo, hi, unit);
     }
   }
 
-  function drawLegend(multi) {
+  function drawLegend(multi, lo, hi, unit) {
     legend.replaceChildren();
     if (multi) {
       const k = data.Y[0].length;
@@ -303,16 +396,37 @@ export function mountHeatmap(container) {
       const bar = document.createElement('span');
       const stops = STOPS.map((s, i) => `rgb(${s.join(',')}) ${(i / (STOPS.length - 1)) * 100}%`).join(',');
       bar.style.cssText = `display:inline-block;width:8em;height:.9em;border:1px solid #111;background:linear-gradient(to right,${stops})`;
-      legend.append(`output y: ${formatNumber(data.lo)}`, bar, `${formatNumber(data.hi)}`);
+      const sizes = getState().session.network.layers;
+      const name = unit ? labelUnicode(unitLabel(sizes, unit.layer, unit.unit)) : 'output y';
+      if (getState().settings.discretize) {
+        const swatch = (t) => {
+          const sw = document.createElement('span');
+          sw.style.cssText = `display:inline-block;width:1em;height:1em;border:1px solid #111;background:rgb(${diverging(t).join(',')})`;
+          return sw;
+        };
+        legend.append(swatch(0), ` ${name} ≤ ${formatNumber((lo + hi) / 2)} `, swatch(1), ` above`);
+      } else {
+        legend.append(`${name}: ${formatNumber(lo)}`, bar, `${formatNumber(hi)}`);
+      }
+    }
+    if (data.test.some(Boolean)) {
+      const n = data.test.filter(Boolean).length;
+      legend.append(` · filled: ${data.X.length - n} training points, hollow: ${n} test points`);
     }
     const range = document.createElement('span');
     range.style.flexBasis = '100%';
-    range.textContent = `x1 → ${formatNumber(data.bounds.x0)} … ${formatNumber(data.bounds.x1)}, x2 ↑ ${formatNumber(data.bounds.y0)} … ${formatNumber(data.bounds.y1)}`;
+    range.textContent = `${data.label}: x1 → ${formatNumber(data.bounds.x0)} … ${formatNumber(data.bounds.x1)}, x2 ↑ ${formatNumber(data.bounds.y0)} … ${formatNumber(data.bounds.y1)}`;
     legend.append(range);
   }
 
   function update(state, previous) {
     const session = state.session;
+    if (previous && session === previous.session && data && (state.unitView !== previous.unitView
+        || state.unitGrid !== previous.unitGrid || state.settings.discretize !== previous.settings.discretize)) {
+      if (state.settings.discretize !== previous.settings.discretize) legendDrawn = '';
+      if (pred || unitShown(state)) draw();
+      return;
+    }
     const reason = hiddenReason(session);
     if (reason) {
       data = null;

@@ -613,7 +613,11 @@ export function mountNetwork(container) {
     const { width, height } = size;
     if (width < 10 || height < 10) return;
     const key = `${sizes.join('-')}|${state.settings.projector}`;
-    if (!built || built.key !== key || resized(built, width, height)) build(sizes, width, height, state.settings.projector);
+    if (!built || built.key !== key || resized(built, width, height)) {
+      build(sizes, width, height, state.settings.projector);
+      // views/unit-maps.js puts its thumbnails into the new drawing
+      container.dispatchEvent(new CustomEvent('bp-network-built'));
+    }
     update(state);
   }
 

@@ -1,7 +1,7 @@
 """The built-in datasets and the engine's activation and loss table (health: routes/health.py)."""
 from fastapi import APIRouter
 
-from ...engine import ACTIVATIONS, DATASETS, LOSSES
+from ...engine import ACTIVATIONS, DATASETS, LOSSES, SCHEDULES
 from .. import schemas
 from ..serialize import json_response
 
@@ -10,16 +10,16 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 @router.get("/datasets", response_model=list[schemas.DatasetInfo])
 async def datasets():
-    """The built-in 2-D datasets and their defaults."""
-    return json_response([{"name": k.name, "task": k.task, "description": k.description,
-                           "default_n": k.default_n, "default_noise": k.default_noise}
-                          for k in DATASETS.values()])
+    """The built-in 2-D datasets, their defaults and the name a person reads (label)."""
+    return json_response([k.describe() for k in DATASETS.values()])
 
 
 @router.get("/meta", response_model=schemas.Meta)
 async def meta():
-    """The engine's activations and losses with their formulas in the lecture's notation
-    (text and LaTeX; `{s}` and `{a}` stand for a unit's s and activation, e.g. z2): what the
-    frontend's notation module renders, so a formula is written in one place."""
+    """The engine's activations, losses and learning-rate schedules with their formulas in
+    the lecture's notation (text and LaTeX; `{s}` and `{a}` stand for a unit's s and
+    activation, e.g. z2): what the frontend's notation module renders, so a formula is
+    written in one place."""
     return json_response({"activations": [a.describe() for a in ACTIVATIONS.values()],
-                          "losses": [loss.describe() for loss in LOSSES.values()]})
+                          "losses": [loss.describe() for loss in LOSSES.values()],
+                          "schedules": [s.describe() for s in SCHEDULES.values()]})

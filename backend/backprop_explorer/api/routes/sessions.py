@@ -1,12 +1,15 @@
 """Sessions as a resource: create, read, delete, set weights, undo, export/import, dataset."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from ...engine import InputError
 from ...sessions import SessionStore
 from ...sessions.document import dataset_to_lists, export_session
 from ...sessions.presets import resolve_network_spec
+from ...sessions.script_export import script
 from .. import schemas
 from ..config import Settings
 from ..deps import get_settings, get_store
@@ -64,12 +67,28 @@ def delete_session(session_id: str, store: SessionStore = Depends(get_store)):
     return Response(status_code=204)
 
 
-@router.patch("/{session_id}", response_model=schemas.SessionState, responses=NOT_FOUND)
+@router.patch("/{session_id}", response_model=schemas.SessionState,
+              responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail,
+                                            "description": "dataset: the session has none"}})
 async def update_settings(session_id: str, body: schemas.SettingsBody,
-                          store: SessionStore = Depends(get_store)):
-    """Change the session's learning rate γ and/or L2 strength λ (kept across reloads)."""
+                          store: SessionStore = Depends(get_store),
+                          settings: Settings = Depends(get_settings)):
+    """Change the session's learning rate γ (γ0 of the schedule), L2 strength λ, the
+    learning-rate schedule γ_t, and/or regenerate its dataset (seeded: `n`, `noise`, `seed`,
+    `name`, `test_fraction`; a new name brings its own default n and noise). Kept across
+    reloads; not an update, so nothing to undo (weights and undo levels stay; the dataset
+    position restarts at the current epoch's first example when the data changes)."""
+    changes = None if body.dataset is None else _dump(body.dataset)
+    if changes and changes.get("n") is not None:
+        check_dataset_size(changes["n"], settings, "dataset.n")
+
     def run(session):
-        session.set_hyperparameters(body.learning_rate, body.l2)
+        if changes is not None:        # checked first: a refused dataset changes nothing
+            session.regenerate_dataset(changes)
+        if body.schedule is not None:
+            session.set_schedule(body.schedule.model_dump())
+        if body.learning_rate is not None or body.l2 is not None:
+            session.set_hyperparameters(body.learning_rate, body.l2)
         return json_response(session_state(session))
     return await on_session(store, session_id, run)
 
@@ -91,11 +110,26 @@ def undo(session_id: str, store: SessionStore = Depends(get_store)):
         return json_response(session_state(session))
 
 
-@router.get("/{session_id}/export", responses=NOT_FOUND)
-def export(session_id: str, store: SessionStore = Depends(get_store)) -> Response:
-    """The whole session (network, weights, dataset, position, undo history) as one document."""
+@router.get("/{session_id}/export",
+            responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail,
+                                          "description": "numpy/torch: no dataset (no next example)"},
+                       200: {"content": {"application/json": {}, "text/x-python": {}},
+                             "description": "the session document, or a Python script"}})
+def export(session_id: str, store: SessionStore = Depends(get_store),
+           format: Literal["json", "numpy", "torch"] = Query(
+               "json", description="json: the session document (import it back); numpy / "
+               "torch: a runnable script that rebuilds the network and does its next step")
+           ) -> Response:
+    """The whole session (network, weights, dataset, position, undo history) as one
+    document; or (format numpy / torch) a Python script that rebuilds the network, its
+    weights, the next example and γ_t, does that SGD step and prints the new weights — the
+    numbers the next POST /step returns."""
     with store.use(session_id) as session:
-        return json_response(export_session(session))
+        if format == "json":
+            return json_response(export_session(session))
+        text = script(session, format)
+    return Response(text, media_type="text/x-python", headers={
+        "Content-Disposition": f'inline; filename="backprop-{session_id[:8]}-{format}.py"'})
 
 
 @router.get("/{session_id}/dataset", response_model=schemas.DatasetData,

@@ -43,9 +43,9 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
     mean loss of updates i·loss_every … (i+1)·loss_every − 1 (likewise `epoch_loss`)."""
     with store.use(session_id) as session:
         ds = session.require_dataset("train on")
-        batch = min(body.batch_size, ds.data.n)
+        batch = min(body.batch_size, ds.n_train)
         updates = body.steps if body.steps is not None else \
-            -(-body.epochs * ds.data.n // batch)  # type: ignore[operator]
+            -(-body.epochs * ds.n_train // batch)  # type: ignore[operator]
         work = updates * batch * session.arch.n_parameters
         if work > settings.max_train_work:
             raise InputError("steps" if body.steps is not None else "epochs",
@@ -58,16 +58,24 @@ def train(session_id: str, body: schemas.TrainBody, store: SessionStore = Depend
     # the curves, bounded (max_loss_points), outside the session's lock
     loss, loss_every = downsample(result.losses, max(settings.max_loss_points, 1))
     epoch_loss, epoch_loss_every = downsample(result.epoch_losses, max(settings.max_loss_points, 1))
+    epoch_test, epoch_test_every = downsample(result.epoch_test_losses,
+                                              max(settings.max_loss_points, 1))
     return json_response({"updates": result.updates, "loss": loss, "loss_every": loss_every,
                           "epoch_loss": epoch_loss, "epoch_loss_every": epoch_loss_every,
+                          "epoch_test_loss": epoch_test, "epoch_test_loss_every": epoch_test_every,
                           "step": step, "epoch": epoch, "dataset_loss": result.dataset_loss,
-                          "accuracy": result.accuracy})
+                          "accuracy": result.accuracy, "batch_size": result.batch_size,
+                          "t": result.t, "learning_rate": result.learning_rate,
+                          "learning_rate_last": result.learning_rate_last,
+                          **result.metrics.as_dict()})
 
 
 @router.post("/{session_id}/predict", response_model=schemas.PredictResult, responses=NOT_FOUND)
 async def predict(session_id: str, body: schemas.PredictBody, request: Request):
     """Batch forward pass: the output for every row of X, or for every point of a grid
-    (row-major, row 0 at the largest x2), e.g. for a heatmap."""
+    (row-major, row 0 at the largest x2), e.g. for a heatmap. With `units: true`, also
+    every layer's activations at every point (units[l][j][p]: unit j of layer l, point p),
+    e.g. a small heatmap per unit, in the same request."""
     store, settings = store_of(request), request.app.state.settings
     if body.X is None and body.grid is None:
         raise InputError("X", "give the rows to predict (or a grid)")
@@ -77,13 +85,45 @@ async def predict(session_id: str, body: schemas.PredictBody, request: Request):
         g = body.grid
         check_dataset_size(g.n * g.n, settings, "grid.n")
         x1, x2 = (g.x1[0], g.x1[1]), (g.x2[0], g.x2[1])
-        return await on_session(store, session_id, lambda s: json_response(
-            {"Y": s.predict_grid(x1, x2, g.n)}), inline=g.n * g.n <= INLINE_MAX_ROWS)
-    X = body.X
-    assert X is not None
-    check_dataset_size(len(X), settings, "X")
-    return await on_session(store, session_id, lambda s: json_response({"Y": s.predict(X)}),
-                            inline=len(X) <= INLINE_MAX_ROWS)
+        rows, field = g.n * g.n, "grid"
+
+        def run(s):
+            if not body.units:
+                return json_response({"Y": s.predict_grid(x1, x2, g.n)})
+            return _with_units(s, s.grid_points(x1, x2, g.n), field)
+    else:
+        X = body.X
+        assert X is not None
+        check_dataset_size(len(X), settings, "X")
+        rows, field = len(X), "X"
+
+        def run(s):
+            if not body.units:
+                return json_response({"Y": s.predict(X)})
+            return _with_units(s, s.rows(X), field)
+    return await on_session(store, session_id, run,
+                            inline=rows <= INLINE_MAX_ROWS and not body.units)
+
+
+def _with_units(session, points: np.ndarray, field: str):
+    cells = points.shape[0] * sum(session.arch.layers[1:])
+    if cells > schemas.MAX_UNIT_CELLS:
+        raise InputError("units", f"{points.shape[0]} points × {sum(session.arch.layers[1:])} "
+                         f"units = {cells:,} values, over the limit of {schemas.MAX_UNIT_CELLS:,}; "
+                         "ask for a coarser grid")
+    return json_response({"Y": session.predict_points(points, field),
+                          "units": session.units(points, field)})
+
+
+@router.get("/{session_id}/metrics", response_model=schemas.MetricsOut,
+            responses={**NOT_FOUND, 409: {"model": schemas.ErrorDetail, "description": "no dataset"}})
+async def metrics(session_id: str, request: Request):
+    """Loss and accuracy of the current weights on the training part and the test part."""
+    def run(s):
+        ds = s.require_dataset("evaluate")
+        return json_response({"step": s.step, "epoch": s.epoch, "n_train": ds.n_train,
+                              "n_test": int(ds.test.shape[0]), **s.metrics().as_dict()})
+    return await on_session(store_of(request), session_id, run)
 
 
 @router.post("/{session_id}/gradcheck", response_model=schemas.GradcheckResult, responses=NOT_FOUND)
