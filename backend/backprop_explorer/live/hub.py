@@ -143,9 +143,13 @@ class Subscription:
     async def next(self, timeout: float) -> Event | None | bool:
         """The next event; None: resync (fell behind, or the topic closed); False: nothing
         within `timeout` seconds (time for a heartbeat)."""
-        try:
-            return await asyncio.wait_for(self._sub.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        queue = self._sub.queue
+        if not queue.empty():               # no waiting: no timer
+            return queue.get_nowait()
+        try:                                # a timer, not wait_for's task per event
+            async with asyncio.timeout(timeout):
+                return await queue.get()
+        except TimeoutError:
             return False
 
     @property
