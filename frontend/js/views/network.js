@@ -542,7 +542,10 @@ export function mountNetwork(container) {
     const { width, height } = size;
     if (width < 10 || height < 10) return;
     const key = `${sizes.join('-')}|${Math.round(width)}x${Math.round(height)}|${state.settings.projector}`;
-    if (!built || built.key !== key) build(sizes, width, height, state.settings.projector);
+    if (!built || built.key !== key) {
+      build(sizes, width, height, state.settings.projector);
+      svg.dispatchEvent(new Event('network-built')); // overlays (class/heat.js) draw again
+    }
     update(state);
   }
 
