@@ -222,8 +222,9 @@ def tap_edge(page: Page, edge: str, touch: bool) -> None:
 
 def heat_counts(teacher: Page) -> dict[str, int]:
     """The counts drawn on the projector's network: {edge id: count}."""
-    return teacher.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
-        '#network .class-heat .heat-badge')].map((b) => [b.dataset.testid.slice(5), Number(b.dataset.count)]))""")
+    return teacher.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#network .class-heat .heat-badge')]
+            .map((b) => [b.dataset.testid.slice(5), Number(b.dataset.count)]))""")
 
 
 def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_server: str, artifacts):
@@ -251,13 +252,15 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     # the largest |∂L/∂w| on the question's example, over every weight and bias
     class_id = teacher.locator("body").get_attribute("data-class-id")
     token = teacher.evaluate("document.querySelector('[data-testid=class-csv]').href.split('token=')[1]")
-    question = httpx.get(f"{live_server}/api/classes/{class_id}", params={"token": token}, timeout=5).json()["question"]
+    question = httpx.get(f"{live_server}/api/classes/{class_id}", params={"token": token},
+                         timeout=5).json()["question"]
     ex = question["example"]
     grads = httpx.post(f"{live_server}/api/sessions/{sid}/backward", json={"x": ex["x"], "y": ex["y"]},
                        timeout=5).json()["grads"]
     size = {(k, i, j): abs(g["dL_dW"][i - 1][j - 1]) for k, g in enumerate(grads)
             for i in range(1, len(g["dL_dW"]) + 1) for j in range(1, len(g["dL_dW"][0]) + 1)}
-    size.update({(k, 0, j): abs(g["dL_db"][j - 1]) for k, g in enumerate(grads) for j in range(1, len(g["dL_db"]) + 1)})
+    size.update({(k, 0, j): abs(g["dL_db"][j - 1]) for k, g in enumerate(grads)
+                 for j in range(1, len(g["dL_db"]) + 1)})
     k, i, j = max(size, key=size.get)
     right = f"{k + 1}-{i}-{j}"
     others = [f"{k2 + 1}-{i2}-{j2}" for (k2, i2, j2), v in sorted(size.items(), key=lambda kv: kv[1])
@@ -268,7 +271,10 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     expect(phone.get_by_test_id(f"edge-{others[0]}")).to_have_class(re.compile("selected"))
     tap_edge(phone, right, touch=True)
     expect(phone.get_by_test_id(f"edge-{right}")).to_have_class(re.compile("selected"))
-    tap_edge(laptop, others[1], touch=False)
+    # the laptop taps the largest weight w_22^h (0.8), not the largest gradient
+    big_w = "1-2-2"
+    assert big_w in others and big_w != others[0]
+    tap_edge(laptop, big_w, touch=False)
     expect(laptop.get_by_test_id("answer-status")).to_contain_text("You picked")
 
     # the projector: 2 answered; on its network a 1 on each chosen edge, as the results say
@@ -278,7 +284,7 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     res = httpx.get(f"{live_server}/api/classes/{class_id}/questions/{question['question_id']}/results",
                     params={"token": token}, timeout=5).json()
     from_results = {f"{c['layer'] + 1}-{c['i'] + 1}-{c['j'] + 1}": c["count"] for c in res["clicks"]}
-    assert heat_counts(teacher) == from_results == {right: 1, others[1]: 1}
+    assert heat_counts(teacher) == from_results == {right: 1, big_w: 1}
     heat = teacher.get_by_test_id("class-heat")
     expect(heat).to_have_attribute("data-status", "open")
     marks = teacher.locator("#network .class-heat .right, #network .class-heat-lines .heat-right-line")
@@ -295,9 +301,11 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     mark = teacher.get_by_test_id(f"heat-{right}")
     expect(mark).to_have_attribute("data-right", "true")
     expect(mark).to_have_text("✓ 1")
-    expect(teacher.get_by_test_id(f"heat-{others[1]}")).to_have_attribute("data-right", "false")
+    expect(teacher.get_by_test_id(f"heat-{big_w}")).to_have_attribute("data-right", "false")
     expect(teacher.locator("#network .class-heat-lines .heat-right-line")).to_have_count(1)
     expect(caption).to_contain_text("1 of 2 right")
+    expect(caption.locator("[data-code=largest_weight]")).to_contain_text(
+        "1 × the weight with the largest |w|")
     expect(hist.locator(".bin.correct")).to_have_count(1)
     expect(hist.locator(".bin.correct")).to_have_attribute("data-count", "1")
     expect(phone.get_by_test_id("answer-result")).to_have_attribute("data-right", "true")

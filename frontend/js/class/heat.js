@@ -3,11 +3,12 @@
 // edge glows, wider and stronger the more students chose it, with a badge of its count near
 // the unit it feeds; a caption on the network says how many answered. Nothing tells the
 // answer before the reveal; after it the right weight is marked (a green badge, even if nobody
-// chose it) and the caption says how many were right. The drawing is two groups of its own in
-// the network's SVG (the glow right above the edges, the badges on top), drawn again when the
-// network redraws its edges (its `network-built` event); neither takes a click.
+// chose it) and the caption says how many were right and which classic wrong picks were made,
+// with their counts. The drawing is two groups of its own in the network's SVG (the glow right
+// above the edges, the badges on top), drawn again when the network redraws its edges (its
+// `network-built` event); neither takes a click.
 import { weightLabel, labelUnicode } from '../format.js';
-import { clicksOf } from './client.js';
+import { clicksOf, diagnosesOf, prettyLabel } from './client.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MIN_WIDTH = 3; // heat line width (drawing units) of the least-clicked edge …
@@ -115,6 +116,7 @@ export function mountHeat(container) {
     caption.hidden = false;
     caption.dataset.answered = String(heat.answered);
     let line = `${heat.answered} answered · the number on a weight: how many chose it`;
+    const notes = [];
     if (heat.revealed) {
       const [layer, from, to] = heat.right.split('-').map(Number);
       let name = heat.right;
@@ -122,8 +124,16 @@ export function mountHeat(container) {
         name = labelUnicode(weightLabel(sizes, layer, from, to));
       } catch { /* the id then */ }
       line = `✓ ${name} has the largest |∂L/∂w| · ${heat.correct ?? 0} of ${heat.answered} right`;
+      // the classic wrong picks, with how many made them (anonymous)
+      for (const d of diagnosesOf(results)) {
+        const item = document.createElement('div');
+        item.className = 'class-heat-diagnosis';
+        item.dataset.code = d.code;
+        item.textContent = `${d.count} × ${prettyLabel(d.message) || d.code.replaceAll('_', ' ')}`;
+        notes.push(item);
+      }
     }
-    caption.textContent = line;
+    caption.replaceChildren(line, ...notes);
   }
 
   return {
