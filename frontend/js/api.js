@@ -65,8 +65,10 @@ export function describe(status, body) {
   return { message: `HTTP ${status}`, field: null };
 }
 
-async function request(method, path, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+/** A call to /api`path`: the parsed JSON body, or an ApiError (also for class/client.js, whose
+ * calls add a token header). */
+export async function request(method, path, body, headers = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
