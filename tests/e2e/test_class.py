@@ -294,6 +294,14 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     expect(hist).to_have_attribute("data-total", "2")
     teacher.get_by_test_id("class-hide").click()
     teacher.screenshot(path=str(artifacts / "class-projector-heat.png"))
+    # the projector layout redraws the network: the heat map is drawn again on the new edges
+    where = teacher.get_by_test_id(f"heat-{right}").get_attribute("transform")
+    teacher.keyboard.press("p")
+    expect(teacher.locator("body")).to_have_class(re.compile("projector"))
+    expect(teacher.get_by_test_id(f"heat-{right}")).not_to_have_attribute("transform", where)
+    assert heat_counts(teacher) == {right: 1, big_w: 1}
+    teacher.keyboard.press("p")
+    expect(teacher.locator("body")).not_to_have_class(re.compile("projector"))
 
     teacher.locator("#btn-class").click()
     teacher.get_by_test_id("class-reveal").click()
