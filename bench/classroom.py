@@ -182,8 +182,11 @@ class Posts:
         return int(head.split(b" ", 2)[1]), orjson.loads(payload)
 
     def close(self) -> None:
+        """Close the connections (the server drops idle ones after its keep-alive timeout:
+        a later burst opens new ones)."""
         for writer in self.open:
             writer.close()
+        self.open, self.made, self.free = [], 0, asyncio.Queue()
 
 
 async def until(students: list[Student], done) -> None:
@@ -227,6 +230,7 @@ async def run(url: str, n_students: int, steps: int, server_cpu=lambda: None) ->
             if status != 201:
                 raise RuntimeError(f"join: {status} {body}")
             s.token = body["student_token"]
+        posts.close()
         tasks = [asyncio.create_task(s.follow(where.host, where.port, f"/api/classes/{cid}/events"))
                  for s in students]
         await until(students, lambda s: 0 in s.states)
