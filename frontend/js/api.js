@@ -67,8 +67,10 @@ export function describe(status, body) {
   return { message: `HTTP ${status}`, field: null };
 }
 
-async function request(method, path, body, { text: asText = false } = {}) {
-  const init = { method, headers: { Accept: 'application/json' } };
+/** A call to /api`path`: the parsed JSON body (the text with `text: true`), or an ApiError.
+ * `headers` are added to the request (class/client.js adds its token). */
+export async function request(method, path, body, { text: asText = false, headers = {} } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 import httpx
 import pytest
@@ -170,7 +171,7 @@ def test_pick_weight_counts_clicks_and_reveals_the_largest_gradient(server):
     with httpx.Client(base_url=server, timeout=30) as c:
         sid, cls = open_class(c)
         cid, teacher = cls["id"], bearer(cls["teacher_token"])
-        students = [join(c, cls["code"]) for _ in range(4)]
+        students = [join(c, cls["code"]) for _ in range(5)]
         qid = c.post(f"/api/classes/{cid}/questions", json={"kind": "pick_weight"},
                      headers=teacher).json()["question_id"]
         view = c.get(f"/api/classes/{cid}", headers=bearer(students[0]["student_token"])).json()
@@ -178,16 +179,31 @@ def test_pick_weight_counts_clicks_and_reveals_the_largest_gradient(server):
         assert q["kind"] == "pick_weight" and q["question_id"] == qid
         trace = c.post(f"/api/sessions/{sid}/backward",
                        json={"x": q["example"]["x"], "y": q["example"]["y"]}).json()
-        grads = {}
-        for k, g in enumerate(trace["grads"]):
+        signed, size = {}, {}
+        for k, (g, w) in enumerate(zip(trace["grads"], q["weights"], strict=True)):
             for i, row in enumerate(g["dL_dW"]):
                 for j, v in enumerate(row):
-                    grads[(k, i, j)] = abs(v)
+                    signed[(k, i, j)], size[(k, i, j)] = v, abs(w["W"][i][j])
             for j, v in enumerate(g["dL_db"]):
-                grads[(k, -1, j)] = abs(v)
-        best = max(grads, key=grads.get)
+                signed[(k, -1, j)], size[(k, -1, j)] = v, abs(w["b"][j])
+        grads = {w: abs(v) for w, v in signed.items()}
+
+        def first_max(d):                    # ties: the first layer, unit below, unit
+            return max(d, key=lambda w: (d[w], -w[0], -w[1], -w[2]))
+
+        best, big_w, big_signed = first_max(grads), first_max(size), first_max(signed)
         worst = min(grads, key=grads.get)
-        picks = [best, best, worst, best]
+
+        def right(w):
+            return grads[w] >= grads[best] - max(0.01 * grads[best], 1e-4)     # rtol, atol
+
+        def diagnosis(w):
+            return (None if right(w) else "largest_weight" if w == big_w else
+                    "largest_signed" if w == big_signed else None)
+
+        # the lecture network's largest weight is w_22^h; the largest ∂L/∂w here is not it
+        assert big_w == (0, 1, 1) and not right(big_w)
+        picks = [best, best, worst, big_w, big_signed]
         for s, (k, i, j) in zip(students, picks, strict=True):
             r = c.post(f"/api/classes/{cid}/questions/{qid}/answers",
                        json={"weight": {"layer": k, "i": i, "j": j}},
@@ -199,10 +215,19 @@ def test_pick_weight_counts_clicks_and_reveals_the_largest_gradient(server):
         assert r.status_code == 422 and "weight" in r.text
         res = c.get(f"/api/classes/{cid}/questions/{qid}/results", headers=teacher).json()
         clicks = {(x["layer"], x["i"], x["j"]): x["count"] for x in res["clicks"]}
-        assert clicks == {best: 3, worst: 1}
-        assert res["answered"] == 4 and res["correct"] == 3 and res["histogram"] == []
+        assert clicks == dict(Counter(picks))
+        assert res["answered"] == 5 and res["correct"] == sum(map(right, picks))
+        assert res["histogram"] == []
+        want = Counter(d for d in map(diagnosis, picks) if d)
+        assert want["largest_weight"] == 1
+        assert {d["code"]: d["count"] for d in res["diagnoses"]} == dict(want)
+        assert all(d["message"] and d["value"] is None for d in res["diagnoses"])
         rev = c.post(f"/api/classes/{cid}/questions/{qid}/reveal", headers=teacher).json()
         assert rev["expected"] == dict(zip(("layer", "i", "j"), best, strict=True))
+        # the student who picked the largest |w| is told why, after the reveal
+        mine = c.get(f"/api/classes/{cid}", headers=bearer(students[3]["student_token"])).json()
+        assert mine["my_answer"]["correct"] is False
+        assert mine["my_answer"]["diagnosis"]["code"] == "largest_weight"
 
 
 def test_fork_is_a_private_copy(server):

@@ -206,7 +206,31 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
         expect(student.get_by_test_id("mode")).to_contain_text("ended")
 
 
-def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_server: str):
+def tap_edge(page: Page, edge: str, touch: bool) -> None:
+    """A tap (or a mouse click) on the drawn network at the weight's midpoint, its click spot."""
+    x, y = page.evaluate("""(id) => {
+        const line = document.querySelector(`[data-testid="edge-${id}"] .edge-line`);
+        const at = (a) => Number(line.getAttribute(a));
+        const p = new DOMPoint((at('x1') + at('x2')) / 2, (at('y1') + at('y2')) / 2)
+            .matrixTransform(line.ownerSVGElement.getScreenCTM());
+        return [p.x, p.y]; }""", edge)
+    if touch:
+        page.touchscreen.tap(x, y)
+    else:
+        page.mouse.click(x, y)
+
+
+def heat_counts(teacher: Page) -> dict[str, int]:
+    """The counts drawn on the projector's network: {edge id: count}."""
+    return teacher.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#network .class-heat .heat-badge')]
+            .map((b) => [b.dataset.testid.slice(5), Number(b.dataset.count)]))""")
+
+
+def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_server: str, artifacts):
+    """Two students tap different weights on their drawn networks (one on a 390×844 phone);
+    the projector's own network shows a count of 1 on each of those edges (as GET …/results
+    has them) and no answer; the reveal marks the right weight there and on the phone."""
     teacher = browser.new_context().new_page()
     ready(teacher, f"{live_server}/")
     sid = teacher.locator("body").get_attribute("data-session")
@@ -214,45 +238,98 @@ def test_click_the_weight_with_the_largest_gradient(browser: Browser, live_serve
     code = teacher.get_by_test_id("class-code")
     expect(code).to_have_text(re.compile(r"^\w{6}$"))
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    laptop = browser.new_context().new_page()
     join(phone, live_server, code.inner_text(), "Bo")
-    expect(teacher.get_by_test_id("class-students")).to_have_text("1 student")
+    join(laptop, live_server, code.inner_text(), "Cy")
+    expect(teacher.get_by_test_id("class-students")).to_have_text("2 students")
 
     teacher.get_by_test_id("class-question-kind").select_option("pick_weight")
     teacher.get_by_test_id("class-ask").click()
     expect(phone.get_by_test_id("pick-hint")).to_be_visible()
     expect(phone.get_by_test_id("answer-form")).to_be_hidden()
+    caption = teacher.get_by_test_id("class-heat-caption")
+    expect(caption).to_have_attribute("data-answered", "0")
     # the largest |∂L/∂w| on the question's example, over every weight and bias
     class_id = teacher.locator("body").get_attribute("data-class-id")
     token = teacher.evaluate("document.querySelector('[data-testid=class-csv]').href.split('token=')[1]")
-    ex = httpx.get(f"{live_server}/api/classes/{class_id}", params={"token": token}, timeout=5).json()["question"]["example"]
+    question = httpx.get(f"{live_server}/api/classes/{class_id}", params={"token": token},
+                         timeout=5).json()["question"]
+    ex = question["example"]
     grads = httpx.post(f"{live_server}/api/sessions/{sid}/backward", json={"x": ex["x"], "y": ex["y"]},
                        timeout=5).json()["grads"]
-    best = max(((abs(g["dL_dW"][i][j]), k, i + 1, j + 1) for k, g in enumerate(grads)
-                for i in range(len(g["dL_dW"])) for j in range(len(g["dL_dW"][i]))), default=None)
-    best = max([best] + [(abs(g["dL_db"][j]), k, 0, j + 1) for k, g in enumerate(grads) for j in range(len(g["dL_db"]))])
-    _, k, i, j = best
-    wrong = (1, 1, 1) if (k + 1, i, j) != (1, 1, 1) else (1, 2, 1)
-    # a wrong tap first, then the right one: the new answer replaces the old
-    # (a weight is a focusable button: Enter selects it exactly as a tap on it does)
-    phone.get_by_test_id(f"edge-{wrong[0]}-{wrong[1]}-{wrong[2]}").focus()
-    phone.keyboard.press("Enter")
+    size = {(k, i, j): abs(g["dL_dW"][i - 1][j - 1]) for k, g in enumerate(grads)
+            for i in range(1, len(g["dL_dW"]) + 1) for j in range(1, len(g["dL_dW"][0]) + 1)}
+    size.update({(k, 0, j): abs(g["dL_db"][j - 1]) for k, g in enumerate(grads)
+                 for j in range(1, len(g["dL_db"]) + 1)})
+    k, i, j = max(size, key=size.get)
+    right = f"{k + 1}-{i}-{j}"
+    others = [f"{k2 + 1}-{i2}-{j2}" for (k2, i2, j2), v in sorted(size.items(), key=lambda kv: kv[1])
+              if v < 0.9 * size[(k, i, j)]]
+    # the phone taps a wrong weight, then the right one: the new answer replaces the old
+    tap_edge(phone, others[0], touch=True)
     expect(phone.get_by_test_id("answer-status")).to_contain_text("You picked")
-    phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}").focus()
-    phone.keyboard.press("Enter")
-    expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "1")
+    expect(phone.get_by_test_id(f"edge-{others[0]}")).to_have_class(re.compile("selected"))
+    tap_edge(phone, right, touch=True)
+    expect(phone.get_by_test_id(f"edge-{right}")).to_have_class(re.compile("selected"))
+    # the laptop taps the largest weight w_22^h (0.8), not the largest gradient
+    big_w = "1-2-2"
+    assert big_w in others and big_w != others[0]
+    tap_edge(laptop, big_w, touch=False)
+    expect(laptop.get_by_test_id("answer-status")).to_contain_text("You picked")
+
+    # the projector: 2 answered; on its network a 1 on each chosen edge, as the results say
+    expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "2")
+    expect(caption).to_have_attribute("data-answered", "2")
+    teacher.wait_for_function("document.querySelectorAll('#network .class-heat .heat-badge').length === 2")
+    res = httpx.get(f"{live_server}/api/classes/{class_id}/questions/{question['question_id']}/results",
+                    params={"token": token}, timeout=5).json()
+    from_results = {f"{c['layer'] + 1}-{c['i'] + 1}-{c['j'] + 1}": c["count"] for c in res["clicks"]}
+    assert heat_counts(teacher) == from_results == {right: 1, big_w: 1}
+    heat = teacher.get_by_test_id("class-heat")
+    expect(heat).to_have_attribute("data-status", "open")
+    marks = teacher.locator("#network .class-heat .right, #network .class-heat-lines .heat-right-line")
+    expect(marks).to_have_count(0)                                        # no answer yet
     hist = teacher.get_by_test_id("class-histogram")
     expect(hist).to_have_attribute("data-kind", "pick_weight")
-    expect(hist).to_have_attribute("data-total", "1")
+    expect(hist).to_have_attribute("data-total", "2")
+    teacher.get_by_test_id("class-hide").click()
+    teacher.screenshot(path=str(artifacts / "class-projector-heat.png"))
+    # the projector layout redraws the network: the heat map is drawn again on the new edges
+    where = teacher.get_by_test_id(f"heat-{right}").get_attribute("transform")
+    teacher.keyboard.press("p")
+    expect(teacher.locator("body")).to_have_class(re.compile("projector"))
+    expect(teacher.get_by_test_id(f"heat-{right}")).not_to_have_attribute("transform", where)
+    assert heat_counts(teacher) == {right: 1, big_w: 1}
+    teacher.keyboard.press("p")
+    expect(teacher.locator("body")).not_to_have_class(re.compile("projector"))
+
+    teacher.locator("#btn-class").click()
     teacher.get_by_test_id("class-reveal").click()
+    expect(heat).to_have_attribute("data-status", "revealed")
+    mark = teacher.get_by_test_id(f"heat-{right}")
+    expect(mark).to_have_attribute("data-right", "true")
+    expect(mark).to_have_text("✓ 1")
+    expect(teacher.get_by_test_id(f"heat-{big_w}")).to_have_attribute("data-right", "false")
+    expect(teacher.locator("#network .class-heat-lines .heat-right-line")).to_have_count(1)
+    expect(caption).to_contain_text("1 of 2 right")
+    expect(caption.locator("[data-code=largest_weight]")).to_contain_text(
+        "1 × the weight with the largest |w|")
     expect(hist.locator(".bin.correct")).to_have_count(1)
     expect(hist.locator(".bin.correct")).to_have_attribute("data-count", "1")
     expect(phone.get_by_test_id("answer-result")).to_have_attribute("data-right", "true")
+    expect(laptop.get_by_test_id("answer-result")).to_have_attribute("data-right", "false")
     # the right weight is shown selected on the student's network
-    expect(phone.get_by_test_id(f"edge-{k + 1}-{i}-{j}")).to_have_class(re.compile("selected"))
-    # the next question (the loss: no selection needed) replaces it on the phone
+    expect(phone.get_by_test_id(f"edge-{right}")).to_have_class(re.compile("selected"))
+    teacher.get_by_test_id("class-hide").click()
+    teacher.screenshot(path=str(artifacts / "class-projector-heat-revealed.png"))
+    # the next question (the loss: no selection needed) replaces it on the phone, and the
+    # heat map leaves the projector's network
+    teacher.locator("#btn-class").click()
     teacher.get_by_test_id("class-question-kind").select_option("loss")
     teacher.get_by_test_id("class-ask").click()
     expect(phone.get_by_test_id("answer-form")).to_be_visible()
     expect(phone.get_by_test_id("question-title")).to_contain_text(
         f"for x = ({', '.join(fmt(v) for v in ex['x'])})")
     expect(teacher.get_by_test_id("class-answered")).to_have_attribute("data-count", "0")
+    expect(heat).to_have_count(0)
+    expect(caption).to_be_hidden()

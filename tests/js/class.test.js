@@ -58,3 +58,45 @@ test("a question's frozen example as text", () => {
   assert.equal(exampleText({ x: [1, -1], y: [1] }), ' for x = (1, −1), y* = 1');
   assert.equal(exampleText(null), '');
 });
+
+test('heat map of clicks: counts per edge id, heat relative to the most chosen, no answer before the reveal', async () => {
+  const { heatOf, edgeIdOf } = await import('../../frontend/js/class/heat.js');
+  assert.equal(edgeIdOf({ layer: 0, i: -1, j: 1 }), '1-0-2'); // the bias w_02^h
+  assert.equal(edgeIdOf({ layer: 1, i: 1, j: 0 }), '2-2-1');
+  const open = { answered: 4, clicks: [{ layer: 0, i: 1, j: 1, count: 3 }, { layer: 1, i: -1, j: 0, count: 1 }] };
+  const h = heatOf(open);
+  assert.equal(h.revealed, false);
+  assert.equal(h.right, null);
+  assert.deepEqual(h.edges, [
+    { id: '1-2-2', count: 3, heat: 1, right: false },
+    { id: '2-0-1', count: 1, heat: 1 / 3, right: false },
+  ]);
+  // revealed: the right weight marked, even when nobody chose it
+  const shown = heatOf({ ...open, status: 'revealed', correct: 0, expected: { layer: 1, i: 0, j: 0 } });
+  assert.equal(shown.revealed, true);
+  assert.equal(shown.right, '2-1-1');
+  assert.deepEqual(shown.edges.map((e) => [e.id, e.count, e.right]), [['1-2-2', 3, false], ['2-0-1', 1, false], ['2-1-1', 0, true]]);
+  assert.deepEqual(heatOf(null).edges, []);
+});
+
+test("the class client calls api.js's request with the role's token and its errors", async () => {
+  const { call } = await import('../../frontend/js/class/client.js');
+  const seen = [];
+  const saved = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    seen.push([url, init]);
+    if (url.endsWith('/join')) return new Response(JSON.stringify({ detail: 'no live class has this code' }), { status: 404 });
+    return new Response(JSON.stringify({ phase: 2 }), { status: 200 });
+  };
+  try {
+    assert.deepEqual(await call('POST', '/classes/c1/phase', { token: 't0k', body: { phase: 2 } }), { phase: 2 });
+    assert.equal(seen[0][0], '/api/classes/c1/phase');
+    assert.equal(seen[0][1].headers.Authorization, 'Bearer t0k');
+    assert.equal(seen[0][1].body, '{"phase":2}');
+    await assert.rejects(call('POST', '/classes/join', { body: { code: 'ABCDEF' } }),
+      (err) => err.name === 'ApiError' && err.status === 404 && err.message === 'no live class has this code');
+    assert.equal(seen[1][1].headers.Authorization, undefined);
+  } finally {
+    globalThis.fetch = saved;
+  }
+});

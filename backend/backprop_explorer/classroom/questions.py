@@ -4,7 +4,9 @@
   of the step on the session's next example), graded within rtol/atol, a wrong answer
   diagnosed with the exercises' codes;
 - pick_weight: "click the weight with the largest |∂L/∂w|" (biases count as w_0j, i = −1),
-  graded against the backward trace (a tie within rtol is right too).
+  graded against the backward trace (a tie within rtol is right too); a wrong pick that is
+  the weight with the largest |w| ("largest_weight": the weight, not its gradient) or the
+  largest signed ∂L/∂w ("largest_signed": the sign, not the size) is diagnosed.
 
 Each student has one answer per round, replaced until the reveal; "ask again" (reopen)
 starts a new round and keeps the old rounds' answers for the CSV. Results: how many
@@ -56,18 +58,31 @@ class Question:
     rounds: list[dict[str, Answer]] = field(default_factory=lambda: [{}])
     revealed: bool = False
     label: str = ""
-    # pick_weight: |∂L/∂w| of every weight and bias, by (layer, i, j)
+    # pick_weight: |∂L/∂w| of every weight and bias, by (layer, i, j), and the classic wrong
+    # picks: (layer, i, j) → (code, message)
     gradients: dict[tuple[int, int, int], float] = field(default_factory=dict)
+    pick_mistakes: dict[tuple[int, int, int], tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind == "pick_weight" and not self.gradients:
             trace = backward_pass(self.arch, self.weights, self.x, self.y)
-            for k, g in enumerate(trace.grads):
+            signed: dict[tuple[int, int, int], float] = {}
+            size: dict[tuple[int, int, int], float] = {}
+            for k, (g, (W, b)) in enumerate(zip(trace.grads, self.weights, strict=True)):
                 n_in, n_out = self.arch.shapes[k]
                 for j in range(n_out):
-                    self.gradients[(k, -1, j)] = abs(float(g.dL_db[j]))
+                    signed[(k, -1, j)], size[(k, -1, j)] = float(g.dL_db[j]), abs(float(b[j]))
                     for i in range(n_in):
-                        self.gradients[(k, i, j)] = abs(float(g.dL_dW[i, j]))
+                        signed[(k, i, j)], size[(k, i, j)] = float(g.dL_dW[i, j]), abs(float(W[i, j]))
+            self.gradients = {w: abs(v) for w, v in signed.items()}
+            # the classic wrong picks (the first that applies names a pick)
+            for code, message, w in (
+                    ("largest_weight", "the weight with the largest |w|: the weight itself, "
+                     "not its gradient ∂L/∂w", _argmax(size)),
+                    ("largest_signed", "the largest ∂L/∂w with its sign: the largest |∂L/∂w| "
+                     "may be negative", _argmax(signed))):
+                if not self._right(w) and w not in self.pick_mistakes:
+                    self.pick_mistakes[w] = (code, message)
             self.label = "the weight with the largest |∂L/∂w|"
         elif self.blank is not None:
             self.label = self.blank.label
@@ -83,7 +98,11 @@ class Question:
         return self.rounds[-1]
 
     def best(self) -> tuple[int, int, int]:
-        return max(self.gradients, key=lambda w: (self.gradients[w], -w[0], -w[1], -w[2]))
+        return _argmax(self.gradients)
+
+    def _right(self, weight: tuple[int, int, int]) -> bool:
+        top = self.gradients[self.best()]
+        return self.gradients[weight] >= top - max(self.rtol * top, self.atol)
 
     def expected(self) -> float | dict[str, int]:
         if self.kind == "pick_weight":
@@ -110,9 +129,9 @@ class Question:
                     raise InputError("weight.i", f"layer {k} has units 0 to {n_in - 1} below "
                                      "(-1: the bias)")
                 raise InputError("weight.j", f"layer {k} has units 0 to {n_out - 1}")
-            top = self.gradients[self.best()]
-            correct = self.gradients[weight] >= top - max(self.rtol * top, self.atol)
-            return Answer(student, None, weight, correct, None)
+            correct = self._right(weight)
+            return Answer(student, None, weight, correct,
+                          None if correct else self.pick_mistakes.get(weight))
         if weight is not None:
             raise InputError("weight", "this question asks for a number, not a weight")
         if value is None:
@@ -181,8 +200,9 @@ class Question:
         """The classic mistakes made this round, most frequent first, each with the value it
         gives here and what it is."""
         counts = Counter(a.diagnosis[0] for a in self.answers.values() if a.diagnosis)
-        info = {code: (value, message) for code, value, message in
+        info: dict[str, tuple[float | None, str]] = {code: (value, message) for code, value, message in
                 (self.blank.mistakes if self.blank is not None else [])}
+        info.update({code: (None, message) for code, message in self.pick_mistakes.values()})
         return [{"code": code, "count": n, "value": info.get(code, (None, ""))[0],
                  "message": info.get(code, (None, ""))[1]}
                 for code, n in sorted(counts.items(), key=lambda c: (-c[1], c[0]))]
@@ -225,6 +245,11 @@ class Question:
                              "true" if a.correct else "false",
                              "" if a.diagnosis is None else a.diagnosis[0]])
         return rows
+
+
+def _argmax(values: dict[tuple[int, int, int], float]) -> tuple[int, int, int]:
+    """The key of the largest value; of equal ones the first layer, unit below, unit."""
+    return max(values, key=lambda w: (values[w], -w[0], -w[1], -w[2]))
 
 
 def _key(v: float) -> float:

@@ -23,6 +23,7 @@ LINGER = 300.0
 MAX_TOPICS = 10_000
 MAX_SUBSCRIBERS = 200
 QUEUE = 512
+_timeout = getattr(asyncio, "timeout", None)      # Python 3.11+
 
 
 class TooManySubscribers(RuntimeError):
@@ -143,9 +144,15 @@ class Subscription:
     async def next(self, timeout: float) -> Event | None | bool:
         """The next event; None: resync (fell behind, or the topic closed); False: nothing
         within `timeout` seconds (time for a heartbeat)."""
+        queue = self._sub.queue
+        if not queue.empty():               # no waiting: no timer
+            return queue.get_nowait()
         try:
-            return await asyncio.wait_for(self._sub.queue.get(), timeout)
-        except asyncio.TimeoutError:
+            if _timeout is None:            # Python 3.10
+                return await asyncio.wait_for(queue.get(), timeout)
+            async with _timeout(timeout):   # a timer, not wait_for's task per event
+                return await queue.get()
+        except asyncio.TimeoutError:        # (TimeoutError itself from 3.11)
             return False
 
     @property

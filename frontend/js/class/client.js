@@ -1,47 +1,11 @@
 // The class REST API (issue 15 item 5) for the teacher panel and the student page: same-origin
-// /api/classes…, the role's token as `Authorization: Bearer`. Errors are api.js's ApiError.
-import { ApiError } from '../api.js';
+// /api/classes…, the role's token as `Authorization: Bearer`, through api.js's request (its
+// errors: ApiError with the server's message).
+import { request } from '../api.js';
 import { formatNumber, labelUnicode } from '../format.js';
 
-function message(status, body) {
-  const detail = body && body.detail;
-  if (Array.isArray(detail) && detail.length) {
-    const first = detail[0];
-    const loc = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body') : [];
-    return { text: loc.length ? `${loc.join('.')}: ${first.msg}` : String(first.msg), field: loc.join('.') || null };
-  }
-  if (typeof detail === 'string') return { text: detail, field: null };
-  if (status === 429) return { text: 'too many tries: wait a moment and try again', field: null };
-  return { text: `HTTP ${status}`, field: null };
-}
-
-export async function call(method, path, { token = null, body } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const init = { method, headers };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(`/api${path}`, init);
-  } catch (err) {
-    throw new ApiError(0, `cannot reach the server (${err.message})`);
-  }
-  if (response.status === 204) return null;
-  const text = await response.text();
-  let parsed;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  if (!response.ok) {
-    const { text: msg, field } = message(response.status, parsed);
-    throw new ApiError(response.status, msg, field, parsed);
-  }
-  return parsed;
+export function call(method, path, { token = null, body } = {}) {
+  return request(method, path, body, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
 }
 
 const cls = (id, rest = '') => `/classes/${encodeURIComponent(id)}${rest}`;

@@ -3,12 +3,14 @@
 // number of students. The micro-step the teacher shows is sent as the class's phase, so students
 // follow. Questions: a value of the current selection (∂L/∂w, δ, new weight, …) or "click the
 // weight with the largest |∂L/∂w|"; the panel shows how many answered and a live histogram (or
-// the clicks per weight) without the answer; Reveal marks the right bin and lists diagnoses.
+// the clicks per weight, also drawn on the network itself: class/heat.js) without the answer;
+// Reveal marks the right bin (the right weight) and lists diagnoses.
 import { getState, subscribe } from '../state.js';
 import { formatNumber, unitLabel, weightLabel, labelUnicode } from '../format.js';
 import {
   answeredOf, binsOf, blankOfSelection, classApi, classEvents, clicksOf, diagnosesOf, exampleText, prettyLabel,
 } from '../class/client.js';
+import { mountHeat } from '../class/heat.js';
 
 // What the teacher can ask about the selection: [value, text, selection kinds it needs]
 export const QUESTION_KINDS = [
@@ -54,6 +56,7 @@ export function mountClassPanel(button) {
   let pollTimer = null;
   let phaseSent = null;
   let phaseBusy = false;
+  let heat = null;             // the clicks drawn on the projector's network (pick_weight)
 
   const panel = el('aside', { id: 'class-panel', class: 'class-panel', 'aria-label': 'Class', 'data-testid': 'class-panel' });
   panel.hidden = true;
@@ -154,8 +157,17 @@ export function mountClassPanel(button) {
   }
 
   // Anonymous on the projector: counts only. The right bin and the diagnoses once revealed.
+  function renderHeat() {
+    const box = document.getElementById('network');
+    if (!heat && box && question?.kind === 'pick_weight') heat = mountHeat(box);
+    if (!heat) return;
+    if (question?.kind === 'pick_weight' && cls) heat.show(results, getState().session.network.layers);
+    else heat.clear();
+  }
+
   function renderQuestion() {
     qBox.hidden = !question;
+    renderHeat();
     if (!question) return;
     const revealed = results?.status === 'revealed' || (results?.expected !== null && results?.expected !== undefined);
     qBox.dataset.status = revealed ? 'revealed' : 'open';
@@ -259,6 +271,7 @@ export function mountClassPanel(button) {
     students = 0;
     code.textContent = '';
     qBox.hidden = true;
+    renderHeat();
     setOpen(false);
     button.textContent = '';
     button.append('Class ', el('kbd', { text: 'C' }));

@@ -615,7 +615,7 @@ export function mountNetwork(container) {
     const key = `${sizes.join('-')}|${state.settings.projector}`;
     if (!built || built.key !== key || resized(built, width, height)) {
       build(sizes, width, height, state.settings.projector);
-      // views/unit-maps.js puts its thumbnails into the new drawing
+      // overlays (views/unit-maps.js thumbnails, class/heat.js) draw into the new drawing
       container.dispatchEvent(new CustomEvent('bp-network-built'));
     }
     update(state);
