@@ -417,7 +417,7 @@ class Session:
                 if key in changes:
                     raise InputError(f"dataset.{key}", "this dataset was supplied as X and Y: it "
                                      "cannot be regenerated (only re-split: seed, test_fraction)")
-            new = {"name": spec["name"], "X": ds.data.X, "Y": ds.data.Y,
+            new = {"name": spec["name"], "X": ds.data.X.tolist(), "Y": ds.data.Y.tolist(),
                    "seed": changes.get("seed", spec.get("seed") or 0),
                    "test_fraction": changes.get("test_fraction", spec.get("test_fraction", 0.0))}
         state = make_dataset_state(self.arch, new, self.init["seed"])
