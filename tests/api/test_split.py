@@ -286,3 +286,14 @@ def test_split_schedule_and_regenerated_data_are_saved_in_sqlite(tmp_path):
         s.undo()                        # that level's cursor (14) is past the new 7 points
         assert s.dataset.cursor == 0 and s.step == 14
     assert reloaded() == export_session(store.get(sid))
+
+
+def test_a_step_on_a_big_dataset_leaves_the_per_part_numbers_to_metrics(h):
+    from backprop_explorer.sessions.session import STEP_METRICS_WORK
+    layers = [2, 64, 64, 1]                  # 4 417 parameters × 1 000 examples > the budget
+    assert 1000 * (3 * 64 + 65 * 64 + 65) > STEP_METRICS_WORK
+    sid = h.create(layers=layers, dataset={"name": "xor", "n": 1000, "test_fraction": 0.1})["id"]
+    st = h.post(sid, "step", {})
+    assert st["train_loss"] is None and st["test_accuracy"] is None
+    m = h.client.get(f"/api/sessions/{sid}/metrics").json()
+    assert m["n_test"] == 100 and m["train_loss"] > 0 and m["test_loss"] > 0
