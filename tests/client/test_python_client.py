@@ -28,7 +28,7 @@ def test_health_and_datasets(api):
     health = api.health()
     assert health["status"] == "ok" and health["version"] == backprop_explorer.__version__
     names = {d["name"] for d in api.datasets()}
-    assert names == {"xor", "circle", "gauss", "spiral", "moons", "plane"}
+    assert names == {"xor", "circle", "gauss", "spiral", "moons", "plane", "lecture_xor"}
 
 
 def test_session_life(api):

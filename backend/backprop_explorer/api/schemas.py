@@ -298,7 +298,8 @@ class StepTrace(BackwardTrace):
     t: int = Field(description="this update's t (updates before it); learning_rate is its γ_t")
     batch_size: int = Field(description="1: one example per update")
     train_loss: float | None = Field(description="the updated network's mean loss on the "
-                                     "training part (null without a dataset)")
+                                     "training part (null without a dataset, or when examples "
+                                     "× parameters > 4 000 000: see /metrics)")
     test_loss: float | None = Field(description="… on the test part (null without one)")
     train_accuracy: float | None = Field(description="share classified right (null for "
                                          "regression)")

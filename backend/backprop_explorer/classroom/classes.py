@@ -256,7 +256,7 @@ class ClassRoom:
                                                      result.loss_after), session)
         state = self._state_of(session)
         with cls.lock:
-            cls.seen = (session.step, flat, session.epoch, cursor, session.learning_rate)
+            cls.seen = (session.step, flat, session.epoch, cursor, session.gamma())
             cls.state_json, cls.last_step_json = state, last_step
             cls.last_active = self.clock()
 

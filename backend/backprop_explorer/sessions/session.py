@@ -23,6 +23,10 @@ from ..engine import schedule as schedules
 from .errors import Conflict
 
 HISTORY_LEVELS = 100
+# a step reports the updated network's loss and accuracy on each part of the dataset while
+# that costs at most this much (examples × parameters, about one forward pass each): a few
+# microseconds for the built-in datasets; beyond, the step's four numbers are null (/metrics)
+STEP_METRICS_WORK = 4_000_000
 
 
 @dataclass
@@ -417,7 +421,7 @@ class Session:
                 if key in changes:
                     raise InputError(f"dataset.{key}", "this dataset was supplied as X and Y: it "
                                      "cannot be regenerated (only re-split: seed, test_fraction)")
-            new = {"name": spec["name"], "X": ds.data.X, "Y": ds.data.Y,
+            new = {"name": spec["name"], "X": ds.data.X.tolist(), "Y": ds.data.Y.tolist(),
                    "seed": changes.get("seed", spec.get("seed") or 0),
                    "test_fraction": changes.get("test_fraction", spec.get("test_fraction", 0.0))}
         state = make_dataset_state(self.arch, new, self.init["seed"])
@@ -480,7 +484,8 @@ class Session:
             with finite("grid"):
                 grid_Y = engine.predict(self.arch, new, points)
         metrics = None
-        if self.dataset is not None:
+        if self.dataset is not None and \
+                self.dataset.data.n * self.arch.n_parameters <= STEP_METRICS_WORK:
             with finite("learning_rate", DIVERGED, DivergedError):
                 metrics = self.metrics(new, 1)
         updates = [engine.LayerUpdate(W0, W1, b0, b1)

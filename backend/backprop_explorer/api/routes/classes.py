@@ -153,7 +153,7 @@ def make_question(qid: str, s: Session, body: cs.QuestionBody) -> Question:
     assert k is not None
     x, y = ds.data.X[k], ds.targets[k]
     weights = engine.Parameters.view(engine.Parameters.pack(s.weights).flat.copy(), arch.shapes)
-    common = dict(arch=arch, weights=weights, learning_rate=s.learning_rate, x=x, y=y,
+    common = dict(arch=arch, weights=weights, learning_rate=s.gamma(), x=x, y=y,
                   example_index=k, step=s.step, rtol=body.rtol, atol=body.atol)
     with engine_errors():
         if body.blank is None:
@@ -161,7 +161,7 @@ def make_question(qid: str, s: Session, body: cs.QuestionBody) -> Question:
         b = body.blank
         layer, unit, i, j = _check_blank(arch, b, weights, x, y)
         return Question(qid, "blank", **common,
-                        blank=make_blank(arch, weights, s.learning_rate, x, y, b.quantity,
+                        blank=make_blank(arch, weights, s.gamma(), x, y, b.quantity,
                                          layer, unit, i, j))
 
 

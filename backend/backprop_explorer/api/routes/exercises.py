@@ -31,7 +31,7 @@ def create_exercise(session_id: str, body: schemas.ExerciseBody, request: Reques
     before its blank is answered or revealed; the session is not changed."""
     store, exercises = request.app.state.store, _exercises(request)
     with store.use(session_id) as s:
-        arch, lr = s.arch, s.learning_rate
+        arch, lr = s.arch, s.gamma()   # γ_t of the next update
         if body.weight is not None:
             w = body.weight
             if w.layer >= len(arch.shapes):
