@@ -210,9 +210,13 @@ class RedisSessionStore:
         return [self.conn.key(sid), self.conn.key(sid, "undo"), self.conn.key(sid, "lock")]
 
     # ----- size -----
-    @guarded("count the sessions")
     def __len__(self) -> int:
-        return int(self.r.zcard(self._g[0]))
+        """The sessions of every process (0 while Redis is away: /api/health then says
+        "degraded" rather than failing)."""
+        try:
+            return int(self.r.zcard(self._g[0]))
+        except RedisError:
+            return 0
 
     @property
     @guarded("read the memory budget")
@@ -494,17 +498,18 @@ class RedisSessionStore:
             if local is not None and not local.lock.acquire(blocking=blocking):
                 raise WouldBlock(sid)
             try:
+                token, reply = self._lock(sid, blocking)
                 try:
-                    token, reply = self._lock(sid, blocking)
+                    session = self._refresh(sid, reply)
                 except BaseException:
-                    if local is not None:
-                        local.lock.release()
+                    self.conn.unlock(lock_key, token)
                     raise
-                session = self._refresh(sid, reply)
-            except RedisError as exc:
+            except BaseException as exc:
                 if local is not None:
                     local.lock.release()
-                raise unavailable(exc, "read the session") from exc
+                if isinstance(exc, RedisError):
+                    raise unavailable(exc, "read the session") from exc
+                raise
             if session is local:
                 return session, token
             if local is not None:
