@@ -64,7 +64,7 @@ def test_undo_levels_are_a_capped_list_shared_by_both(redis_server):
         step((a, b)[i % 2], sid)
     assert a.r.llen(a.conn.key(sid, "undo")) == 100              # LTRIM: the oldest went
     with b.use(sid) as s:                                        # B undoes what A and B did
-        for k in range(3):
+        for _ in range(3):
             s.undo()
     with a.use(sid) as s:
         assert s.step == 100 and flat(s) == flats[100]
@@ -126,3 +126,19 @@ def test_redis_killed_and_restarted_with_aof_keeps_what_was_acknowledged(make_re
         for _ in range(s.step - 30):
             s.undo()
         assert s.step == 30 and flat(s) == kept
+
+
+def test_both_sets_of_stores_implement_the_store_interface(redis_server):
+    from backprop_explorer.classroom.classes import LocalClasses
+    from backprop_explorer.exercises import ExerciseStore
+    from backprop_explorer.live import EventHub
+    from backprop_explorer.redisstore import RedisClasses, RedisEventHub, RedisExercises
+    from backprop_explorer.sessions import SessionStore
+    from backprop_explorer.stores import ClassRegistryAPI, EventHubAPI, ExerciseStoreAPI, SessionStoreAPI
+    conn = Redis(redis_server.url, "t-interface")
+    for api, embedded, shared in (
+            (SessionStoreAPI, SessionStore(), RedisSessionStore(conn)),
+            (ExerciseStoreAPI, ExerciseStore(), RedisExercises(conn, 60)),
+            (EventHubAPI, EventHub(), RedisEventHub(conn)),
+            (ClassRegistryAPI, LocalClasses(), RedisClasses(conn, 60))):
+        assert isinstance(embedded, api) and isinstance(shared, api), api.__name__

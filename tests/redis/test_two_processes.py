@@ -5,12 +5,16 @@ followed through A keeps going through B when A is killed."""
 from __future__ import annotations
 
 import json
-import queue
 import signal
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "classroom"))
+from class_helpers import Listener  # noqa: E402  (tests/classroom: the SSE reader)
 
 DATASET = {"dataset": {"name": "xor", "n": 12, "seed": 3}}
 
@@ -64,39 +68,14 @@ def test_200_concurrent_steps_over_both_are_200_sequential_ones(pair):
     assert got["history"] == want["history"] == 100
 
 
-def read_events(url: str, out: queue.Queue, headers: dict) -> None:
-    try:
-        with httpx.Client(timeout=httpx.Timeout(30.0, read=60.0)) as c:
-            with c.stream("GET", url, headers=headers) as r:
-                out.put(("status", r.status_code))
-                event: dict = {}
-                for line in r.iter_lines():
-                    if line.startswith("id: "):
-                        event["id"] = int(line[4:])
-                    elif line.startswith("event: "):
-                        event["event"] = line[7:]
-                    elif line.startswith("data: "):
-                        event["data"] = json.loads(line[6:])
-                    elif line == "" and event:
-                        out.put(("event", event))
-                        event = {}
-    except httpx.HTTPError as exc:
-        out.put(("gone", str(exc)))
+def listen(url: str, last_id: int | None = None) -> Listener:
+    return Listener(url, None if last_id is None else str(last_id))
 
 
-def listen(url: str, last_id: int | None = None) -> queue.Queue:
-    q: queue.Queue = queue.Queue()
-    headers = {} if last_id is None else {"Last-Event-ID": str(last_id)}
-    threading.Thread(target=read_events, args=(url, q, headers), daemon=True).start()
-    assert q.get(timeout=30) == ("status", 200)
-    return q
-
-
-def next_state(q: queue.Queue, step: int) -> dict:
+def next_state(listener: Listener, step: int) -> dict:
     """The first `state` event showing the teacher's session at `step`."""
     while True:
-        kind, event = q.get(timeout=30)
-        assert kind == "event", event
+        event = listener.next(timeout=30)
         if event["event"] == "state" and event["data"]["state"]["step"] == step:
             return event
 

@@ -36,9 +36,17 @@ from redis.exceptions import RedisError
 
 from .. import engine
 from ..sessions.document import export_meta, import_session, weights_to_lists
-from ..sessions.errors import LimitReached, NotFound, StorageError
+from ..sessions.errors import NotFound, StorageError
 from ..sessions.session import HISTORY_LEVELS, Session, Snapshot
-from ..sessions.store import TOUCH_EVERY, WouldBlock, _plausible_id, new_session_id, session_bytes
+from ..sessions.store import (
+    TOUCH_EVERY,
+    WouldBlock,
+    _plausible_id,
+    full,
+    new_session_id,
+    refuse_too_big,
+    session_bytes,
+)
 from .conn import Redis, guarded, unavailable
 
 log = logging.getLogger("backprop_explorer")
@@ -248,24 +256,10 @@ class RedisSessionStore:
     def vacuum(self) -> None:
         pass
 
-    def _limit_message(self, limit: str, need: int) -> str:
-        if limit == "max_sessions":
-            return (f"the server holds its limit of {self.max_sessions} sessions, all in "
-                    "recent use; try again later")
-        return (f"the sessions in recent use hold {self.total_bytes:,} of the "
-                f"{self.max_session_bytes:,} bytes allowed for all sessions, and this one would "
-                f"add up to {need:,} (parameters × (1 + {HISTORY_LEVELS} undo levels) × 8); "
-                "try again later or make the network smaller")
-
     @guarded("save the new session")
     def _reserve_room(self, sid: str, parameters: int) -> None:
-        need = session_bytes(parameters)
         budget = self.max_session_bytes
-        if budget is not None and need > budget:
-            raise LimitReached("max_session_bytes", f"this session would hold up to {need:,} "
-                               f"bytes ({parameters:,} parameters × (1 + {HISTORY_LEVELS} undo "
-                               f"levels) × 8), more than the whole budget of {budget:,} bytes "
-                               "for all sessions; make the network smaller", status=413)
+        need = refuse_too_big(parameters, budget)
 
         def reserve() -> str:
             return self._reserve(keys=list(self._g), args=[
@@ -279,7 +273,7 @@ class RedisSessionStore:
         while (result := reserve()) != "ok":
             victim = next(idle, None)
             if victim is None:
-                raise LimitReached(result, self._limit_message(result, need))
+                raise full(result, self, need)
             self._remove(victim)
             log.info("evicted an idle session to stay within %s", result)
 
