@@ -2,22 +2,14 @@
 folders, and pairs of real app processes sharing one."""
 from __future__ import annotations
 
-import importlib.util
 import signal
 import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from redis_server import RedisServer  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("_root_conftest", HERE.parent / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_root = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_root)
-LiveServer = _root.LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from redis_server import LiveServer, RedisServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 in a folder of its own, stopped by its own pid."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -11,6 +12,14 @@ import time
 from pathlib import Path
 
 import redis
+
+# the app-server helper of tests/conftest.py (loaded by path: every conftest is "conftest")
+_spec = importlib.util.spec_from_file_location(
+    "_tests_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root)
+LiveServer = _root.LiveServer
 
 
 def free_port() -> int:
