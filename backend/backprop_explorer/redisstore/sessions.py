@@ -63,7 +63,8 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
-local out = {1, f[1], f[2], false, false, 0}
+local out = {1, f[1], f[2], false, false, 0,
+             redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
 if f[1] ~= ARGV[3] then
   out[4] = redis.call('HGET', KEYS[1], 'state')
   out[6] = redis.call('LLEN', KEYS[2])
@@ -207,6 +208,7 @@ class RedisSessionStore:
         self._live: dict[str, Session] = {}
         self._version: dict[str, tuple[bytes, bytes]] = {}     # id → (v, mv) of the local copy
         self._touched: dict[str, float] = {}
+        self._followed: dict[str, bool] = {}     # anyone watching, or a class on it (at lock)
         self._guard = threading.RLock()
         self._write_error: str | None = None
         self.on_delete: list = []
@@ -216,6 +218,11 @@ class RedisSessionStore:
     # ----- keys -----
     def _keys(self, sid: str) -> list[str]:
         return [self.conn.key(sid), self.conn.key(sid, "undo"), self.conn.key(sid, "lock")]
+
+    def _fetch_keys(self, sid: str) -> list[str]:
+        """_keys, and what tells whether anyone follows the session: its events' `watched`
+        key (redisstore/events.py) and its set of classes (redisstore/classes.py)."""
+        return [*self._keys(sid), self.conn.key(sid, "watched"), self.conn.key(sid, "classes")]
 
     # ----- size -----
     def __len__(self) -> int:
@@ -357,7 +364,8 @@ class RedisSessionStore:
 
     def _refresh(self, sid: str, reply: list) -> Session:
         """Bring the local copy up to date from a FETCH reply."""
-        _, v, mv, state, meta, length = reply
+        _, v, mv, state, meta, length, followed = reply
+        self._followed[sid] = bool(followed)
         with self._guard:
             session = self._live.get(sid)
             if meta is not None or session is None:
@@ -400,7 +408,7 @@ class RedisSessionStore:
 
     def _call_fetch(self, sid: str, token: str) -> list:
         v, mv = self._version.get(sid, (b"", b""))
-        return self._fetch(keys=self._keys(sid), args=[
+        return self._fetch(keys=self._fetch_keys(sid), args=[
             token, 3000, v, mv, self._ttl_ms])
 
     @guarded("read the session")
@@ -433,7 +441,8 @@ class RedisSessionStore:
         while True:
             token = secrets.token_hex(8)
             v, mv = self._version.get(sid, (b"", b""))
-            reply = self._fetch(keys=self._keys(sid), args=[token, LOCK_MS, v, mv, self._ttl_ms])
+            reply = self._fetch(keys=self._fetch_keys(sid),
+                                args=[token, LOCK_MS, v, mv, self._ttl_ms])
             if reply[0] == -1:
                 self._drop(sid)
                 raise NotFound(f"session {sid!r} not found")
@@ -468,8 +477,11 @@ class RedisSessionStore:
             if session.journal:
                 self._persist(session, held)
                 token = None
-                for hook in self.on_change:
-                    hook(session)
+                # the live events: only if someone follows it (read with the lock, and a
+                # new follower takes this lock for its first snapshot, so none is missed)
+                if self._followed.get(session_id, True):
+                    for hook in self.on_change:
+                        hook(session)
             else:
                 self._touch(session_id)
         finally:
