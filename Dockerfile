@@ -1,4 +1,5 @@
-# Backprop Explorer: API + static frontend on port 8000, sessions kept in /data.
+# Backprop Explorer: API + static frontend on port 8000, sessions kept in /data (or, with
+# BPE_REDIS_URL, in Redis: docker-compose.yml runs two replicas on one Redis).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,7 +14,7 @@ COPY pyproject.toml README.md LICENSE MANIFEST.in CHANGELOG.md ./
 COPY backend ./backend
 COPY frontend ./frontend
 # the frontend is package data: installed with the package, the source is not needed after
-RUN pip install . && rm -rf /app/backend /app/frontend \
+RUN pip install ".[redis]" && rm -rf /app/backend /app/frontend \
     && useradd --create-home --uid 10001 explorer \
     && mkdir -p /data && chown explorer /data
 

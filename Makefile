@@ -25,12 +25,14 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian packages the tests use: chromium (browser tests), poppler-utils (pdftotext/pdfinfo
-# read the printed worksheet)
+# read the printed worksheet), redis-server (tests/redis and the Redis run of tests/api start
+# their own on a free port)
 chromium:
-	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium and poppler-utils for the browser tests..."; \
+	@{ command -v chromium && command -v pdftotext && command -v redis-server; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium, poppler-utils and redis-server for the tests..."; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils \
+	    redis-server >/dev/null; }
 
 serve: install
 	$(BIN)/python -m backprop_explorer --host $(HOST) --port $(PORT)
@@ -45,11 +47,13 @@ lint: lint-py lint-js
 # The whole suite with the compiled path on, then the engine and API tests (every number a
 # route returns, against hand-derived values, finite differences and each other) again with
 # it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU. (The other
-# tests draw, store, time or fuzz what the API returns, whichever path computed it.)
+# tests draw, store, time or fuzz what the API returns, whichever path computed it.) That
+# second run also puts the API on the Redis store (BPE_TEST_STORE=redis, a redis-server of
+# its own): the whole API contract holds on both stores, at no extra run.
 test: install-test chromium lint
 	node --test tests/js/
 	$(BIN)/python -m pytest
-	BPE_COMPILED=0 $(BIN)/python -m pytest -q tests/engine tests/api
+	BPE_COMPILED=0 BPE_TEST_STORE=redis $(BIN)/python -m pytest -q tests/engine tests/api
 
 # ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
 node_modules/.installed: package.json package-lock.json

@@ -10,6 +10,7 @@ import argparse
 import difflib
 import errno
 import logging
+import os
 import socket
 import sys
 import tempfile
@@ -24,7 +25,8 @@ from . import __version__
 from .api.config import Settings, SettingsError, field_comments
 
 PROG = "backprop-explorer"
-ALIASES = {"demo_session": ["--demo"]}      # so --no-demo works, as in the first release
+ALIASES = {"demo_session": ["--demo"],      # so --no-demo works, as in the first release
+           "redis_url": ["--redis"]}
 METAVARS = {int: "N", float: "X", str: "TEXT", list: "A,B"}
 log = logging.getLogger("backprop_explorer")
 
@@ -80,10 +82,16 @@ def check_frontend(settings: Settings) -> None:
                            "or BPE_FRONTEND_DIR")
 
 
+def check_workers(settings: Settings) -> None:
+    if settings.workers > 1 and not settings.redis_url:
+        raise StartupError(f"--workers {settings.workers} needs --redis URL: the embedded "
+                           "store (SQLite in --data-dir, or --memory) belongs to one process")
+
+
 def check_data_dir(settings: Settings) -> None:
     """The session store's folder exists (created if needed) and takes a new file. A folder
     that cannot be written but already holds sessions.db is left to the store to open."""
-    if settings.memory:
+    if settings.memory or settings.redis_url:
         return
     folder = Path(settings.data_dir)
     hint = "choose another with --data-dir or BPE_DATA_DIR, or keep nothing with --memory"
@@ -148,6 +156,7 @@ def load_settings(argv: list[str] | None = None) -> Settings:
     SettingsError or StartupError."""
     args = build_parser().parse_args(argv)
     settings = Settings.from_env(**{name: getattr(args, name) for name in Settings.model_fields})
+    check_workers(settings)
     check_frontend(settings)
     check_data_dir(settings)
     return settings
@@ -177,6 +186,19 @@ def main(argv: list[str] | None = None) -> None:
             lambda record: not str(record.msg).startswith("Uvicorn running on"))
 
     from .api.app import create_app  # after the checks: a bad setting answers fast
+    if settings.workers > 1:
+        # uvicorn's supervisor starts the workers, each building its app from the settings
+        # handed down in the environment (BPE_*), all on the one socket uvicorn binds
+        from .api.protocol import server_options
+        os.environ.update(settings.environment())
+        options = server_options(settings)
+        if "http" in options:           # a class made from the settings: by name, rebuilt there
+            options["http"] = "backprop_explorer.api.app:EnvironmentHttpProtocol"
+        reserved.close()
+        uvicorn.run("backprop_explorer.api.app:app_from_environment", factory=True,
+                    workers=settings.workers, host=settings.host, port=settings.port,
+                    log_level=settings.log_level, access_log=False, **options)
+        return
     app = create_app(settings)
     release_when_started(app, reserved)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,

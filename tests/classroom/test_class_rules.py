@@ -81,7 +81,7 @@ def test_unknown_session_code_and_limits(client, monkeypatch):
     # students per class
     monkeypatch.setattr(classes, "MAX_STUDENTS", 2)
     app = client.app
-    cls = next(iter(app.state.classes._classes.values()))
+    cls = next(iter(app.state.classes.registry._classes.values()))
     for _ in range(2):
         assert client.post("/api/classes/join", json={"code": cls.code}).status_code == 201
     r = client.post("/api/classes/join", json={"code": cls.code})

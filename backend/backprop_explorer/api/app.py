@@ -34,8 +34,20 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 def build_store(settings: Settings) -> SessionStore:
-    """The session store the settings ask for. A data directory that cannot be used (held
-    by another server, damaged, unreadable) ends the process: one line, exit code 2."""
+    """The session store the settings ask for: Redis with --redis, else SQLite in the data
+    folder (or memory). A data directory that cannot be used (held by another server,
+    damaged, unreadable) ends the process: one line, exit code 2."""
+    if settings.redis_url:
+        try:
+            from ..redisstore import Redis, RedisSessionStore
+        except ImportError:
+            print("backprop-explorer: --redis needs the redis client: pip install "
+                  "'backprop-explorer[redis]'", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        return RedisSessionStore(  # type: ignore[return-value]
+            Redis(settings.redis_url), max_sessions=settings.max_sessions,
+            ttl_seconds=settings.session_ttl, evict_idle_seconds=settings.evict_idle,
+            max_session_bytes=settings.max_session_bytes)
     try:
         backend = None if settings.memory else SqliteSessions(settings.database_path)
     except StoreUnusable as exc:
@@ -58,8 +70,14 @@ def ensure_demo_session(store: SessionStore) -> str | None:
             except NotFound:
                 pass
         demo_id = store.create(resolve_network_spec({"preset": "lecture"})).id
-        store.set_setting("demo_session_id", demo_id)
-        return demo_id
+        claim = getattr(store, "claim_setting", None)
+        if claim is None:
+            store.set_setting("demo_session_id", demo_id)
+            return demo_id
+        held = claim("demo_session_id", demo_id)   # several processes start at once: one wins
+        if held != demo_id:
+            store.delete(demo_id)
+        return held
     except StorageError as exc:
         log.warning("no demo session: %s", exc)
         return None
@@ -115,7 +133,10 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
         class_sweeper = asyncio.create_task(classes.sweep(app.state.classes))
         # where sessions are kept: said once the store is open (a data folder that cannot be
         # used has ended the start with its one line before this)
-        if settings.memory:
+        if conn is not None:
+            log.info("Sessions, exercises, classes and events: shared through Redis (%s)",
+                     store.status()["notes"][0].removeprefix("shared through "))
+        elif settings.memory:
             log.info("Sessions: in memory only, gone when the server stops (--memory)")
         else:
             log.info("Sessions: %s", settings.database_path)
@@ -133,6 +154,9 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
             app.state.exercises.close()
             if store.backend:
                 store.backend.close()
+            for hub in (app.state.events, app.state.class_events):
+                if hasattr(hub, "aclose"):
+                    await hub.aclose()
 
     app = FastAPI(
         title="Backprop Explorer",
@@ -145,14 +169,32 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.exercises = ExerciseStore(None if store.backend is None else settings.database_path)
+    conn = app.state.redis = getattr(store, "conn", None)     # the shared store's Redis
+    if conn is None:
+        app.state.exercises = ExerciseStore(None if store.backend is None
+                                            else settings.database_path)
+        app.state.events = EventHub()
+    else:
+        from ..redisstore import RedisEventHub, RedisExercises
+        app.state.exercises = RedisExercises(conn, settings.session_ttl)
+        app.state.events = RedisEventHub(conn)
     store.on_delete.append(app.state.exercises.delete_session)
-    app.state.events = EventHub()
     store.on_change.append(events.publish_change(app.state.events))
     store.on_delete.append(lambda sid: app.state.events.close(
         sid, "deleted", b'{"id": "%s"}' % sid.encode()))
     app.state.demo_session_id = None
     install_error_handlers(app)
+    if conn is not None:
+        from redis.exceptions import RedisError
+
+        @app.exception_handler(RedisError)
+        async def _redis_down(request: Request, exc: RedisError):
+            # the stores turn their Redis errors into StorageError (503); this is the net under
+            # them: Redis away is never a 500
+            log.warning("Redis: %s: %s", type(exc).__name__, exc)
+            return JSONResponse(status_code=503, headers={"Retry-After": str(settings.retry_after)},
+                                content={"detail": "the shared store (Redis) is unavailable; "
+                                         "try again later"})
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # the hot routes first: FastAPI matches routes in order
     for module in (traces, sessions, training, meta, health, exercises, events):
@@ -181,4 +223,21 @@ def create_app(settings: Settings | None = None, store: SessionStore | None = No
     return app
 
 
-__all__ = ["create_app", "LECTURE"]
+def app_from_environment() -> FastAPI:
+    """The app of one worker of --workers N (uvicorn's factory): settings from BPE_*."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
+    log.setLevel(settings.log_level.upper())
+    return create_app(settings)
+
+
+def __getattr__(name: str):
+    """EnvironmentHttpProtocol: the bounded HTTP protocol (api/protocol.py) of the settings in
+    BPE_*, looked up by name in each worker of --workers N (a class cannot be sent there)."""
+    if name == "EnvironmentHttpProtocol":
+        from .protocol import bounded_protocol
+        return bounded_protocol(Settings.from_env())
+    raise AttributeError(name)
+
+
+__all__ = ["create_app", "app_from_environment", "LECTURE"]

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # persistence: SQLite file in data_dir, or nothing kept with memory=True
     data_dir: str = DEFAULT_DATA_DIR  # folder of the session store, sessions.db
     memory: bool = False  # keep sessions in memory only (a throw-away server)
+    # scaling out: everything in one Redis, served by many processes (README: Scaling out)
+    redis_url: str | None = None  # keep everything in this Redis (redis://host:6379/0), not data_dir
+    workers: Count = 1  # server processes; more than 1 needs --redis (one SQLite store is one process)
     session_ttl: Seconds = 7 * 86400  # seconds a session may stay idle before it expires
     evict_idle: NonNegative = 600  # at max_sessions, evict the oldest idle this long
     log_level: LogLevel = "info"  # how much the server logs
@@ -156,6 +159,21 @@ class Settings(BaseSettings):
         known = {cls.variable(name) for name in cls.model_fields} | {CLIENT_URL_VARIABLE}
         return sorted(k for k in (os.environ if environ is None else environ)
                       if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as BPE_* variables (what from_env() reads back): how the workers
+        of --workers N get the supervisor's settings."""
+        out = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                value = ",".join(value)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            out[self.variable(name)] = str(value)
+        return out
 
     @property
     def database_path(self) -> Path:

@@ -435,7 +435,7 @@ class Meta(BaseModel):
 
 
 class StorageStatus(BaseModel):
-    kind: Literal["sqlite", "memory"]
+    kind: Literal["sqlite", "memory", "redis"]
     writable: bool = Field(description="changes can be saved now")
     read_only: str | None = Field(description="why the store was opened read-only, if it was")
     last_write_error: str | None = Field(description="the last failed write, until one succeeds")

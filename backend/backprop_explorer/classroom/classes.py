@@ -1,5 +1,8 @@
-"""Live classes, in memory (one process): a teacher's session shown to students who joined
-with a code, the teacher's phase, and the questions asked.
+"""Live classes: a teacher's session shown to students who joined with a code, the
+teacher's phase, and the questions asked. Where they are kept is the registry's business:
+in this process's memory (LocalClasses, the default), or in Redis for many processes
+(redisstore/classes.py: each class a document, its lock shared, a change saved when the
+lock is let go).
 
 Locking: a class's own lock guards its phase, students and questions, and is taken after
 the teacher's session lock when both are needed (the store's on_change hook runs under the
@@ -79,7 +82,7 @@ class Class:
     last_step_json: bytes = b"null"
     seen: tuple[int, np.ndarray, int, int, float] | None = None      # step, flat, epoch, cursor, γ
     closed: bool = False
-    results_pending: bool = False        # the students' counts wait for a timer
+    results_pending: float = 0.0         # when the students' counts began to wait for a timer
 
     def role(self, token: str | None) -> tuple[Role, Student | None]:
         if same(token, self.teacher_token):
@@ -97,6 +100,58 @@ class Class:
         return q
 
 
+class LocalClasses:
+    """The classes of this process, in memory (the embedded registry)."""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, Class] = {}
+        self._by_code: dict[str, Class] = {}
+        self._by_session: dict[str, list[Class]] = {}
+        self._guard = threading.Lock()
+
+    def count(self) -> int:
+        return len(self._classes)
+
+    def code_taken(self, code: str) -> bool:
+        return code in self._by_code
+
+    def add(self, cls: Class, max_classes: int) -> None:
+        with self._guard:
+            if len(self._classes) >= max_classes:
+                raise LimitReached("max_classes", f"the server holds its limit of "
+                                   f"{max_classes} live classes; try again later")
+            if cls.code in self._by_code:
+                raise KeyError(cls.code)
+            self._classes[cls.id] = cls
+            self._by_code[cls.code] = cls
+            self._by_session.setdefault(cls.session_id, []).append(cls)
+
+    def get(self, class_id: str) -> Class | None:
+        return self._classes.get(class_id)
+
+    def by_code(self, code: str) -> Class | None:
+        return self._by_code.get(code)
+
+    def of_session(self, session_id: str) -> list[Class]:
+        return list(self._by_session.get(session_id, ()))
+
+    def remove(self, cls: Class) -> None:
+        with self._guard:
+            self._classes.pop(cls.id, None)
+            self._by_code.pop(cls.code, None)
+            same_session = self._by_session.get(cls.session_id, [])
+            if cls in same_session:
+                same_session.remove(cls)
+            if not same_session:
+                self._by_session.pop(cls.session_id, None)
+
+    def idle(self, before: float) -> list[Class]:
+        return [c for c in list(self._classes.values()) if c.last_active < before]
+
+    def touch(self, cls: Class) -> None:
+        pass                       # last_active is the object's own
+
+
 class ClassRoom:
     """Every live class, by id and by join code, and the events they send.
 
@@ -109,41 +164,39 @@ class ClassRoom:
                  close: Callable[[Class, str], None], state_of: Callable[[Session], bytes],
                  step_of: Callable[[StepResult, Session], bytes],
                  max_classes: int = 100, idle_timeout: float = 4 * 3600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, registry=None) -> None:
         self.store = store
         self._publish, self._close = publish, close
         self._state_of, self._step_of = state_of, step_of
         self.max_classes = max_classes
         self.idle_timeout = idle_timeout
         self.clock = clock
-        self._classes: dict[str, Class] = {}
-        self._by_code: dict[str, Class] = {}
-        self._by_session: dict[str, list[Class]] = {}
+        self.registry = registry if registry is not None else LocalClasses()
         self._wrong: dict[str, deque[float]] = {}
         self._guard = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._classes)
+        return self.registry.count()
 
     # ---- life ----
     def open(self, session_id: str) -> Class:
         self.expire()
         with self.store.use(session_id) as session:        # 404 for an unknown session
-            with self._guard:
-                if len(self._classes) >= self.max_classes:
-                    raise LimitReached("max_classes", f"the server holds its limit of "
-                                       f"{self.max_classes} live classes; try again later")
+            taken = _Taken(self.registry)
+            while True:
                 now = self.clock()
-                cls = Class(secrets.token_hex(16), codes.new_code(self._by_code), session_id,
+                cls = Class(secrets.token_hex(16), codes.new_code(taken), session_id,
                             new_token(), now, now)
-                self._classes[cls.id] = cls
-                self._by_code[cls.code] = cls
-                self._by_session.setdefault(session_id, []).append(cls)
+                try:
+                    self.registry.add(cls, self.max_classes)
+                    break
+                except KeyError:        # the code was taken meanwhile (another process)
+                    continue
             self._see(cls, session)
         return cls
 
     def get(self, class_id: str) -> Class:
-        cls = self._classes.get(class_id)
+        cls = self.registry.get(class_id)
         if cls is None or cls.closed:
             raise NotFound(f"class {class_id!r} not found (it may have ended)")
         if self.clock() - cls.last_active > self.idle_timeout:
@@ -160,6 +213,7 @@ class ClassRoom:
         if role is not None and got is not role:
             raise Forbidden(f"only the class's {role.value} may do this")
         cls.last_active = self.clock()
+        self.registry.touch(cls)
         return cls, got, student
 
     def end(self, cls: Class, reason: str) -> None:
@@ -167,27 +221,18 @@ class ClassRoom:
             if cls.closed:
                 return
             cls.closed = True
-        with self._guard:
-            self._classes.pop(cls.id, None)
-            self._by_code.pop(cls.code, None)
-            same_session = self._by_session.get(cls.session_id, [])
-            if cls in same_session:
-                same_session.remove(cls)
-            if not same_session:
-                self._by_session.pop(cls.session_id, None)
+        self.registry.remove(cls)
         self._close(cls, reason)
 
     def expire(self) -> int:
         """End the classes idle for longer than idle_timeout (the sweeper calls this)."""
-        now = self.clock()
-        idle = [c for c in list(self._classes.values())
-                if now - c.last_active > self.idle_timeout]
+        idle = self.registry.idle(self.clock() - self.idle_timeout)
         for cls in idle:
             self.end(cls, "idle")
         return len(idle)
 
     def session_deleted(self, session_id: str) -> None:
-        for cls in list(self._by_session.get(session_id, ())):
+        for cls in self.registry.of_session(session_id):
             self.end(cls, "session_deleted")
 
     # ---- joining ----
@@ -200,7 +245,7 @@ class ClassRoom:
             if wrong is not None and len(wrong) >= WRONG_CODES:
                 retry = max(1, int(WRONG_WINDOW - (now - wrong[0])) + 1)
                 raise TooManyWrongCodes(retry)
-            cls = self._by_code.get(codes.normalise(typed_code))
+            cls = self.registry.by_code(codes.normalise(typed_code))
             if cls is None:
                 if wrong is None:
                     if len(self._wrong) >= MAX_CLIENTS_TRACKED:
@@ -226,7 +271,7 @@ class ClassRoom:
     def session_changed(self, session: Session) -> None:
         """The store's on_change hook (under the session's lock): every class on this session
         sends the new state."""
-        for cls in tuple(self._by_session.get(session.id, ())):
+        for cls in self.registry.of_session(session.id):
             self._see(cls, session)
             with cls.lock:
                 self._publish_state(cls)
@@ -314,15 +359,16 @@ class ClassRoom:
         self._publish(cls, "teacher", "results", q.teacher_results())
         if now:
             self._publish(cls, "students", "results", q.counts())
-        elif not cls.results_pending:
-            cls.results_pending = True
+        elif time.time() - cls.results_pending > 4 * RESULTS_EVERY:
+            # (a timer set by a process that died meanwhile counts as gone after a while)
+            cls.results_pending = time.time()
             timer = threading.Timer(RESULTS_EVERY, self._flush_results, (cls,))
             timer.daemon = True
             timer.start()
 
     def _flush_results(self, cls: Class) -> None:
         with cls.lock:
-            cls.results_pending = False
+            cls.results_pending = 0.0
             q = cls.questions.get(cls.current or "")
             if q is not None and not cls.closed:
                 self._publish(cls, "students", "results", q.counts())
@@ -394,6 +440,16 @@ class ClassRoom:
             return [row for q in cls.questions.values() for row in q.csv_rows(names)]
 
 
+class _Taken:
+    """The registry's codes as a container, for codes.new_code."""
+
+    def __init__(self, registry) -> None:
+        self._registry = registry
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self._registry.code_taken(code)
+
+
 class TooManyWrongCodes(LimitReached):
     def __init__(self, retry_after: int) -> None:
         super().__init__("join", f"too many wrong class codes from this address; try again "
@@ -401,5 +457,5 @@ class TooManyWrongCodes(LimitReached):
         self.retry_after = retry_after
 
 
-__all__ = ["ClassRoom", "Class", "Student", "Forbidden", "Gone", "TooManyWrongCodes",
+__all__ = ["ClassRoom", "LocalClasses", "Class", "Student", "Forbidden", "Gone", "TooManyWrongCodes",
            "Answer", "InputError"]

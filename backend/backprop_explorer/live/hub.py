@@ -75,7 +75,8 @@ class EventHub:
         t = self._topics.get(topic)
         return 0 if t is None else t.seq
 
-    def publish(self, topic: str, name: str, make: Callable[[int], Any]) -> int | None:
+    def publish(self, topic: str, name: str, make: Callable[[int], Any],
+                close: bool = False) -> int | None:
         """Record event `name` with data make(seq) on a watched topic and wake its
         subscribers; returns its sequence number (None: nobody watches)."""
         with self._lock:
@@ -96,6 +97,10 @@ class EventHub:
             t = self._topics.pop(topic, None)
             for sub in (t.subscribers if t else ()):
                 sub.loop.call_soon_threadsafe(_put, sub, None)
+
+    async def subscribe(self, topic: str, last_seq: int | None) -> Subscription:
+        """open(), as the shared hub's (redisstore/events.py) awaitable call."""
+        return self.open(topic, last_seq)
 
     def _prune(self, now: float) -> None:
         for key in [k for k, t in self._topics.items()

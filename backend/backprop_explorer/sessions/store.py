@@ -49,6 +49,29 @@ def session_bytes(parameters: int) -> int:
     return parameters * (1 + HISTORY_LEVELS) * 8
 
 
+def refuse_too_big(parameters: int, budget: int | None) -> int:
+    """What a new session of `parameters` can come to hold; 413 if more than the budget of
+    all sessions (it could never fit)."""
+    need = session_bytes(parameters)
+    if budget is not None and need > budget:
+        raise LimitReached("max_session_bytes", f"this session would hold up to {need:,} "
+                           f"bytes ({parameters:,} parameters × (1 + {HISTORY_LEVELS} undo "
+                           f"levels) × 8), more than the whole budget of {budget:,} bytes "
+                           "for all sessions; make the network smaller", status=413)
+    return need
+
+
+def full(limit: str, store: Any, need: int) -> LimitReached:
+    """The 429 of a store at `limit` with every session in recent use."""
+    if limit == "max_sessions":
+        return LimitReached(limit, f"the server holds its limit of {store.max_sessions} "
+                            "sessions, all in recent use; try again later")
+    return LimitReached(limit, f"the sessions in recent use hold {store.total_bytes:,} of the "
+                        f"{store.max_session_bytes:,} bytes allowed for all sessions, and this "
+                        f"one would add up to {need:,} (parameters × (1 + {HISTORY_LEVELS} undo "
+                        "levels) × 8); try again later or make the network smaller")
+
+
 def _plausible_id(session_id: str) -> bool:
     """Ids this store could have made (short printable ASCII): anything else is unknown
     without asking SQLite (a lone surrogate cannot even be encoded for it)."""
@@ -56,6 +79,9 @@ def _plausible_id(session_id: str) -> bool:
 
 
 class SessionStore:
+    """The embedded implementation of the store interface's sessions (stores.py
+    SessionStoreAPI; the shared one is redisstore/sessions.py)."""
+
     def __init__(self, max_sessions: int = 1000, ttl_seconds: float = 7 * 86400,
                  evict_idle_seconds: float = 600, backend: SqliteSessions | None = None,
                  clock=time.time, max_session_bytes: int | None = None) -> None:
@@ -131,13 +157,7 @@ class SessionStore:
         return None
 
     def _make_room(self, parameters: int) -> None:
-        need = session_bytes(parameters)
-        budget = self.max_session_bytes
-        if budget is not None and need > budget:
-            raise LimitReached("max_session_bytes", f"this session would hold up to {need:,} "
-                               f"bytes ({parameters:,} parameters × (1 + {HISTORY_LEVELS} undo "
-                               f"levels) × 8), more than the whole budget of {budget:,} bytes "
-                               "for all sessions; make the network smaller", status=413)
+        need = refuse_too_big(parameters, self.max_session_bytes)
         self.expire()
         if self._over(need) is None:
             return
@@ -145,15 +165,7 @@ class SessionStore:
         while (limit := self._over(need)) is not None:
             victim = next(idle, None)
             if victim is None:
-                if limit == "max_sessions":
-                    message = (f"the server holds its limit of {self.max_sessions} sessions, "
-                               "all in recent use; try again later")
-                else:
-                    message = (f"the sessions in recent use hold {self.total_bytes:,} of the "
-                               f"{budget:,} bytes allowed for all sessions, and this one would "
-                               f"add up to {need:,} (parameters × (1 + {HISTORY_LEVELS} undo "
-                               "levels) × 8); try again later or make the network smaller")
-                raise LimitReached(limit, message)
+                raise full(limit, self, need)
             self._remove(victim)
             log.info("evicted an idle session to stay within %s", limit)
 

@@ -11,24 +11,23 @@ import asyncio
 import csv
 import io
 import logging
+import time
 from typing import Any, cast
 
 import segno
 from fastapi import APIRouter, FastAPI, Header, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from ... import engine
 from ...classroom import MAX_STUDENTS, Class, ClassRoom, Forbidden, Question, Role, TooManyWrongCodes
 from ...engine import InputError
 from ...exercises.blanks import make_blank
 from ...live import EventHub
-from ...live.hub import TooManySubscribers
-from ...sessions import LimitReached
 from ...sessions.session import Session
 from .. import class_schemas as cs
 from .. import schemas
 from ..serialize import dumps, json_response, session_state, step_trace
-from .events import HEARTBEAT, RETRY_MS, _last_id, frame
+from .events import _last_id, frame, sse_response, subscribe
 from .exercises import engine_errors
 
 log = logging.getLogger("backprop_explorer")
@@ -297,10 +296,7 @@ async def class_events(class_id: str, request: Request, last_event_id: str | Non
     cls, role, _ = room.member(class_id, _token(request))
     topic = _topic(cls, role)
     last_seq = _last_id(last_event_id, last)
-    try:
-        sub = hub.open(topic, last_seq)
-    except TooManySubscribers as exc:
-        raise LimitReached("subscribers", str(exc)) from None
+    sub = await subscribe(hub, topic, last_seq)
 
     def snapshot(resync: bool) -> tuple[int, list[bytes]]:
         with cls.lock:
@@ -317,42 +313,8 @@ async def class_events(class_id: str, request: Request, last_event_id: str | Non
                     frames.append(frame(seq, "reveal", dumps(q.reveal_event())))
             return seq, frames
 
-    async def stream():
-        sent = -1
-        try:
-            yield f"retry: {RETRY_MS}\n\n".encode()
-            if sub.missed is None or (sub.missed == [] and last_seq is None):
-                sent, frames = snapshot(sub.missed is None and last_seq is not None)
-                for f in frames:
-                    yield f
-            else:
-                for e in sub.missed:
-                    sent = e.seq
-                    yield frame(e.seq, e.name, e.data)
-                    if e.name == "closed":
-                        return
-            while True:
-                item = await sub.next(HEARTBEAT)
-                if item is False:
-                    if await request.is_disconnected():
-                        return
-                    yield b": keep-alive\n\n"
-                elif item is None:
-                    if sub.closed or cls.closed:
-                        return
-                    sent, frames = snapshot(True)
-                    for f in frames:
-                        yield f
-                elif item.seq > sent:
-                    sent = item.seq
-                    yield frame(item.seq, item.name, item.data)
-                    if item.name == "closed":
-                        return
-        finally:
-            sub.close()
-
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse_response(request, sub, last_seq, snapshot, ends=("closed",),
+                        gone=lambda: cls.closed)
 
 
 # ---- wiring ----
@@ -360,7 +322,16 @@ def install(app: FastAPI) -> ClassRoom:
     """The class registry on app.state.classes, its events on app.state.class_events, the
     store's hooks, the 403 handler and the routes."""
     settings, store = app.state.settings, app.state.store
-    hub = app.state.class_events = EventHub(max_subscribers=2 * MAX_STUDENTS)
+    conn = app.state.redis                   # None: this process's memory
+    registry, clock = None, time.monotonic
+    hub: Any
+    if conn is None:
+        hub = app.state.class_events = EventHub(max_subscribers=2 * MAX_STUDENTS)
+    else:
+        from ...redisstore.classes import RedisClasses
+        from ...redisstore.events import RedisEventHub
+        hub = app.state.class_events = RedisEventHub(conn, max_subscribers=2 * MAX_STUDENTS)
+        registry, clock = RedisClasses(conn, settings.class_idle_timeout), time.time
 
     def publish(cls: Class, audience: str, name: str, payload) -> None:
         data = payload if isinstance(payload, bytes) else dumps(payload)
@@ -383,7 +354,7 @@ def install(app: FastAPI) -> ClassRoom:
 
     room = app.state.classes = ClassRoom(
         store, publish, close, state_of, step_of, max_classes=settings.max_classes,
-        idle_timeout=settings.class_idle_timeout)
+        idle_timeout=settings.class_idle_timeout, clock=clock, registry=registry)
     store.on_change.append(room.session_changed)
     store.on_delete.append(room.session_deleted)
 

@@ -1,0 +1,151 @@
+"""Scaling-out benchmark (issue 16): POST /step throughput and latency of one server with
+the embedded store beside 1, 2 and 4 worker processes (`--workers N`) on one Redis, in one
+run, against real servers on free loopback ports.
+
+Load: wrk (Debian's `wrk`, C, so the load generator costs little CPU), each request a
+per-example step on one of SESSIONS lecture 2-2-1 sessions with a dataset, picked at random
+(the students exploring on their own). Throughput: THROUGHPUT_CONNECTIONS connections;
+latency: 200 connections (200 simulated students), p50/p99 from wrk's --latency. Target:
+≥ 1.7× the 1-worker Redis throughput with 2 workers on 2 cores. The load generator, Redis
+and the servers share this machine's cores (and, here, other users' work: the load average
+is reported with the figures).
+
+Run:  .venv/bin/python bench/redis_scaling.py           (needs redis-server and wrk: apt)
+      .venv/bin/python bench/redis_scaling.py --quick   (tiny setting)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common as C
+import httpx
+
+SESSIONS = 200
+THROUGHPUT_CONNECTIONS = 32
+STUDENTS = 200
+TARGET = 1.7
+LUA = """
+local ids = {%s}
+request = function()
+  local id = ids[math.random(#ids)]
+  return wrk.format("POST", "/api/sessions/" .. id .. "/step",
+                    {["Content-Type"] = "application/json"}, "{}")
+end
+"""
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
+    port = C.free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+                             "--dir", str(folder), "--maxmemory-policy", "noeviction"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for _ in range(500):
+        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                          text=True).stdout.strip() == "PONG":
+            return proc, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.02)
+    raise RuntimeError("redis-server did not start")
+
+
+def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            value = float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+            lat[f"p{pct}"] = value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, **lat, "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": sock.group(1) if sock else None}
+
+
+def run_config(name: str, extra: list[str], seconds: float, sessions: int,
+               tmp: Path) -> dict:
+    server = C.Server(extra).start(timeout=180)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            ids = []
+            for _ in range(sessions):
+                r = c.post("/api/sessions", json={"dataset": {"name": "xor", "n": 200,
+                                                              "seed": 1}})
+                r.raise_for_status()
+                ids.append(r.json()["id"])
+            for sid in ids:                                  # warm every worker's copy
+                c.post(f"/api/sessions/{sid}/step", json={}).raise_for_status()
+        script = tmp / f"{name}.lua"
+        script.write_text(LUA % ", ".join(f'"{i}"' for i in ids))
+        wrk(server.url, script, THROUGHPUT_CONNECTIONS, min(2.0, seconds))   # warm-up
+        throughput = wrk(server.url, script, THROUGHPUT_CONNECTIONS, seconds)
+        students = wrk(server.url, script, STUDENTS, seconds)
+        with httpx.Client(base_url=server.url, timeout=60) as c:   # every step counted once
+            steps = sum(c.get(f"/api/sessions/{sid}").json()["step"] for sid in ids)
+        return {"config": name, "throughput": throughput, "students": students,
+                "steps_stored": steps}
+    finally:
+        server.stop()
+
+
+def main(argv=None) -> int:
+    p = C.parser(__doc__.split("\n")[0])
+    args = p.parse_args(argv)
+    for tool in ("redis-server", "redis-cli", "wrk"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is missing: apt-get install redis-server wrk", file=sys.stderr)
+            return 2
+    seconds, sessions, workers = (2.0, 20, [1, 2]) if args.quick else (8.0, SESSIONS, [1, 2, 4])
+    env = C.environment()
+    print(C.env_line(env))
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    results = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        results.append(run_config("embedded (memory, 1 process)", [], seconds, sessions, tmp))
+        redis, url = start_redis(tmp)
+        try:
+            for n in workers:
+                subprocess.run(["redis-cli", "-u", url, "flushall"], capture_output=True)
+                results.append(run_config(f"redis, {n} worker{'s' * (n > 1)}",
+                                          ["--redis", url, "--workers", str(n)], seconds,
+                                          sessions, tmp))
+        finally:
+            redis.terminate()
+            redis.wait()
+    base = next(r for r in results if r["config"] == "redis, 1 worker")["throughput"]["rps"]
+    rows = []
+    for r in results:
+        t, s = r["throughput"], r["students"]
+        r["speedup_vs_redis_1"] = t["rps"] / base
+        rows.append([r["config"], f"{t['rps']:,.0f}", f"{r['speedup_vs_redis_1']:.2f}×",
+                     C.fmt_time(s.get("p50")), C.fmt_time(s.get("p99")), f"{s['rps']:,.0f}",
+                     str(t["non_2xx"] + s["non_2xx"])])
+    print(C.table(["store", f"steps/s ({THROUGHPUT_CONNECTIONS} conn.)", "vs redis×1",
+                   f"p50 ({STUDENTS} students)", "p99", "steps/s", "non-2xx"], rows))
+    two = next((r for r in results if r["config"] == "redis, 2 workers"), None)
+    ok = None if two is None else two["speedup_vs_redis_1"] >= TARGET
+    print(f"target ≥ {TARGET}× at 2 workers: {C.met(ok)}  (cores: {os.cpu_count()}; load "
+          f"average after: {[round(v, 2) for v in os.getloadavg()]})")
+    env["loadavg_after"] = [round(v, 2) for v in os.getloadavg()]
+    path = C.write_json(args.out, "redis_scaling", {
+        "quick": args.quick, "env": env, "command": C.command("redis_scaling.py", False),
+        "seconds": seconds, "sessions": sessions, "results": results, "target": TARGET,
+        "target_met": ok})
+    print(f"wrote {path}")
+    json.dumps(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
