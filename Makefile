@@ -46,10 +46,16 @@ lint: lint-py lint-js
 # route returns, against hand-derived values, finite differences and each other) again with
 # it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU. (The other
 # tests draw, store, time or fuzz what the API returns, whichever path computed it.)
+#
+# pytest-xdist spreads the tests over TEST_WORKERS processes (each with its own browser and
+# live_server; see the top of tests/conftest.py). Most tests wait on a server, a browser or a
+# subprocess rather than compute, so 4 workers pay off even on 2 cores; `make test
+# TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 4
 test: install-test chromium lint
 	node --test tests/js/
-	$(BIN)/python -m pytest
-	BPE_COMPILED=0 $(BIN)/python -m pytest -q tests/engine tests/api
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	BPE_COMPILED=0 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/engine tests/api
 
 # ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
 node_modules/.installed: package.json package-lock.json
