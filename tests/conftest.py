@@ -65,10 +65,38 @@ def _heavy(item: pytest.Item) -> bool:
             or bool(parts) and (parts[0] in HEAVY_FOLDERS or parts[-1] in HEAVY_MODULES))
 
 
+def _set_id(item: pytest.Item, nodeid: str) -> None:
+    if hasattr(item, "_id"):       # pytest >= 9 keeps the id as a structured NodeId
+        from _pytest.nodeid import NodeId
+        item._id = NodeId.parse(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist only (every worker sorts the same way): the modules with a heavy test
-    first, then the rest; modules and the tests inside each keep their collection order.
-    (xdist's loadgroup hands out the xdist_group modules before everything else anyway.)"""
+    """1. Every test id unique: schemathesis names all its per-operation tests
+    `test_api_conforms_to_its_schema`, and xdist, which hands tests out by id, would run
+    only one of them; they get their name with the operation instead.
+    2. Under --dist loadgroup: a test marked xdist_group gets "@<group>" after its id, which
+    is how xdist's scheduler groups tests (xdist 3.8 writes it to `item._nodeid`, which
+    pytest 9 no longer reads, so it is done here; done twice it still names one group).
+    3. Under xdist only (every worker sorts the same way): the modules with a heavy test
+    first, then the rest; modules and the tests inside each keep their collection order
+    (the scheduler hands out the xdist_group groups before everything else anyway)."""
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item.nodeid] = seen.get(item.nodeid, 0) + 1
+    for item in items:
+        if seen[item.nodeid] > 1 and item.parent is not None:
+            _set_id(item, f"{item.parent.nodeid}::{item.name}")
+    assert len({item.nodeid for item in items}) == len(items), "two tests with one id"
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                             for mark in item.iter_markers("xdist_group")})
+            if groups:
+                _set_id(item, f"{item.nodeid}@{'_'.join(groups)}")
     if hasattr(config, "workerinput"):
         heavy = {item.path for item in items if _heavy(item)}
         items.sort(key=lambda item: item.path not in heavy)
