@@ -54,7 +54,7 @@ lint: lint-py lint-js
 TEST_WORKERS ?= 4
 test: install-test chromium lint
 	node --test tests/js/
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
 	BPE_COMPILED=0 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/engine tests/api
 
 # ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
