@@ -49,11 +49,17 @@ lint: lint-py lint-js
 # it off (BPE_COMPILED=0: numpy everywhere), so both paths stay green on any CPU. (The other
 # tests draw, store, time or fuzz what the API returns, whichever path computed it.) That
 # second run also puts the API on the Redis store (BPE_TEST_STORE=redis, a redis-server of
-# its own): the whole API contract holds on both stores, at no extra run.
+# its own per worker): the whole API contract holds on both stores, at no extra run.
+#
+# pytest-xdist spreads the tests over TEST_WORKERS processes (each with its own browser and
+# live_server; see the top of tests/conftest.py). Most tests wait on a server, a browser or a
+# subprocess rather than compute, so 4 workers pay off even on 2 cores; `make test
+# TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 4
 test: install-test chromium lint
 	node --test tests/js/
-	$(BIN)/python -m pytest
-	BPE_COMPILED=0 BPE_TEST_STORE=redis $(BIN)/python -m pytest -q tests/engine tests/api
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
+	BPE_COMPILED=0 BPE_TEST_STORE=redis $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/engine tests/api
 
 # ESLint 10 (pinned in package.json / package-lock.json) on the frontend and its node tests.
 node_modules/.installed: package.json package-lock.json

@@ -1,4 +1,30 @@
-"""Shared fixtures: a real server on a free loopback port, stopped by its own pid."""
+"""Shared fixtures: a real server on a free loopback port, stopped by its own pid.
+
+How the suite runs fast (read this before adding a test that starts anything)
+---------------------------------------------------------------------------
+`make test` runs pytest with pytest-xdist (`-n 4 --dist loadgroup`, see the Makefile): four
+worker processes, each with its own browser, its own `live_server` and its own tmp_path
+folders. A process start costs seconds here (imports, numba's cached kernels), so:
+
+* Prefer an in-process app: the `api`/`h` fixtures (tests/api/conftest.py), `make_client`
+  (tests/reliability/conftest.py) or `TestClient(create_app(Settings(...)))` — no process.
+* Need real HTTP, a browser or the CLI's server? Use `live_server` (one `--memory` server per
+  worker, shared by every test on it): make your own sessions and never count the server's
+  sessions or assume you are alone on it.
+* Only settings `live_server` lacks (flags, a data folder, restarts, kills) justify
+  `make_server(...)`; one server per module (a module-scoped fixture built on `LiveServer`)
+  is cheaper when several tests can share it safely.
+* A module whose tests share expensive module-scoped state or depend on each other's
+  results (tests/reliability/test_schemathesis.py) sets
+  `pytestmark = pytest.mark.xdist_group("<name>")`: `--dist loadgroup` then runs the whole
+  module on one worker, in order.
+* Tests that start processes or browsers are handed out first (pytest_collection_modifyitems
+  below), so the long ones overlap the many short in-process ones instead of ending the run.
+* Ports come from the kernel (`free_port`), never fixed; a port taken by someone else
+  between choosing it and binding it is retried with another one (LiveServer.start).
+* No sleeps waiting for something to happen: wait for the condition (wait_until_serving,
+  Playwright's expect).
+"""
 from __future__ import annotations
 
 import os
@@ -13,6 +39,67 @@ import pytest
 from backprop_explorer.client import wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+# ----- xdist: warm the kernels once, hand out the long tests first -------------------------
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process, before any worker or server starts: compile numba's kernels, or
+    load their cached compilation (engine/compiled.py, cache=True). On a clean clone that is
+    one compilation (~20 s of CPU) instead of one in every worker and in every server
+    process that starts before the cache exists. BPE_COMPILED=0 makes it a no-op."""
+    if not hasattr(config, "workerinput"):
+        from backprop_explorer.engine import compiled
+        compiled.warm_up()
+
+
+#: tests that start processes or browsers: they wait more than they compute, so they go
+#: first and the short in-process tests fill the gaps (and the run does not end on them)
+HEAVY_FIXTURES = {"page", "context", "browser", "make_server", "live_server", "tmpfs"}
+HEAVY_FOLDERS = {"e2e", "storage", "bench"}
+HEAVY_MODULES = {"test_settings.py", "test_examples.py", "test_readme_tour.py"}
+
+
+def _heavy(item: pytest.Item) -> bool:
+    parts = item.path.parts[len((REPO / "tests").parts):]
+    return (bool(HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+            or bool(parts) and (parts[0] in HEAVY_FOLDERS or parts[-1] in HEAVY_MODULES))
+
+
+def _set_id(item: pytest.Item, nodeid: str) -> None:
+    if hasattr(item, "_id"):       # pytest >= 9 keeps the id as a structured NodeId
+        from _pytest.nodeid import NodeId
+        item._id = NodeId.parse(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """1. Every test id unique: schemathesis names all its per-operation tests
+    `test_api_conforms_to_its_schema`, and xdist, which hands tests out by id, would run
+    only one of them; they get their name with the operation instead.
+    2. Under --dist loadgroup: a test marked xdist_group gets "@<group>" after its id, which
+    is how xdist's scheduler groups tests (xdist 3.8 writes it to `item._nodeid`, which
+    pytest 9 no longer reads, so it is done here; done twice it still names one group).
+    3. Under xdist only (every worker sorts the same way): the modules with a heavy test
+    first, then the rest; modules and the tests inside each keep their collection order
+    (the scheduler hands out the xdist_group groups before everything else anyway)."""
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item.nodeid] = seen.get(item.nodeid, 0) + 1
+    for item in items:
+        if seen[item.nodeid] > 1 and item.parent is not None:
+            _set_id(item, f"{item.parent.nodeid}::{item.name}")
+    assert len({item.nodeid for item in items}) == len(items), "two tests with one id"
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                             for mark in item.iter_markers("xdist_group")})
+            if groups:
+                _set_id(item, f"{item.nodeid}@{'_'.join(groups)}")
+    if hasattr(config, "workerinput"):
+        heavy = {item.path for item in items if _heavy(item)}
+        items.sort(key=lambda item: item.path not in heavy)
 
 
 def free_port() -> int:
@@ -33,7 +120,14 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
         self.log_path = REPO / "test-artifacts" / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 90.0) -> "LiveServer":
+    def _use_port(self, port: int) -> None:
+        old = self.port
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.args[self.args.index("--port") + 1] = str(port)
+        self.log_path = self.log_path.with_name(self.log_path.name.replace(str(old), str(port)))
+
+    def start(self, timeout: float = 90.0, tries: int = 3) -> LiveServer:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
@@ -41,7 +135,13 @@ class LiveServer:
         try:
             wait_until_serving(self.url, self.proc, timeout)
         except ChildProcessError:
-            raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}") from None
+            text = self.log_path.read_text()
+            # another process (a parallel worker, another checkout's tests) took the free
+            # port between free_port() and the server's bind: the same start on another one
+            if f"port {self.port} is in use" in text and tries > 1:
+                self._use_port(free_port())
+                return self.start(timeout, tries - 1)
+            raise RuntimeError(f"server exited early:\n{text}") from None
         except TimeoutError:
             self.stop()
             raise RuntimeError(f"server did not answer in {timeout}s:\n"
@@ -60,15 +160,15 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server():
-    """One in-memory server for the whole test session; yields its base URL."""
-    server = LiveServer("--memory").start()
+    """One in-memory server for the whole test session (per xdist worker); yields its base
+    URL. A generous start timeout: if it failed, every test of the worker that uses it would
+    fail with it (and the workers start theirs at the same moment)."""
+    server = LiveServer("--memory").start(timeout=300)
     yield server.url
     server.stop()
 
 
-@pytest.fixture
-def make_server():
-    """Factory for extra servers (restart tests); all are stopped at the end."""
+def _server_factory():
     servers: list[LiveServer] = []
 
     def factory(*args: str, env: dict[str, str] | None = None) -> LiveServer:
@@ -79,3 +179,16 @@ def make_server():
     yield factory
     for server in servers:
         server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def make_server():
+    """Factory for extra servers (restart tests); all are stopped at the end."""
+    yield from _server_factory()
+
+
+@pytest.fixture(scope="module")
+def make_module_server():
+    """make_server for module-scoped fixtures: one server (or one restart) that several
+    tests of a module check; all are stopped when the module ends."""
+    yield from _server_factory()

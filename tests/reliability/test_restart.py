@@ -17,6 +17,9 @@ import pytest
 EXAMPLE = {"x": [1.0, -1.0], "y": [1.0]}
 DEMO_LINE = re.compile(r"\?session=([0-9a-f]{32})")
 
+# under xdist the module runs on one worker, so `restarted` (module-scoped) is made once
+pytestmark = pytest.mark.xdist_group("restart")
+
 
 def _ok(r: httpx.Response, status: int = 200) -> dict:
     assert r.status_code == status, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
@@ -200,30 +203,36 @@ def test_memory_server_keeps_nothing_after_a_restart(make_server):
     assert httpx.get(f"{second.url}/api/health").json()["sessions"] == 1   # the new demo only
 
 
-@pytest.mark.timeout(120)
-def test_a_deleted_session_stays_deleted_after_a_restart(make_server, tmp_path):
-    data = str(tmp_path / "data")
-    first = make_server("--data-dir", data, "--no-demo").start()
-    keep = _ok(httpx.post(first.url + "/api/sessions", json={}), 201)["id"]
-    gone = _ok(httpx.post(first.url + "/api/sessions", json={}), 201)["id"]
-    assert httpx.delete(f"{first.url}/api/sessions/{gone}").status_code == 204
-    first.stop(signal.SIGKILL)
-    second = make_server("--data-dir", data, "--no-demo").start()
-    assert httpx.get(f"{second.url}/api/sessions/{gone}").status_code == 404
-    _ok(httpx.get(f"{second.url}/api/sessions/{keep}"))
-
-
 SPIRAL = {"layers": [2, 6, 3], "activations": ["leaky_relu", "softmax"], "loss": "cross_entropy",
           "dataset": {"name": "spiral", "n": 30, "seed": 2}}
 
 
-@pytest.mark.timeout(120)
-def test_a_softmax_session_on_a_builtin_dataset_survives_a_restart(make_server, tmp_path):
-    data = str(tmp_path / "data")
-    first = make_server("--data-dir", data, "--no-demo").start()
-    sid = _ok(httpx.post(first.url + "/api/sessions", json=SPIRAL), 201)["id"]
-    _ok(httpx.post(f"{first.url}/api/sessions/{sid}/step", json={}))
-    state = _ok(httpx.get(f"{first.url}/api/sessions/{sid}"))
+@pytest.fixture(scope="module")
+def restarted(make_module_server, tmp_path_factory):
+    """One SIGKILL and restart on one data folder for the checks below (each a test of its
+    own): a kept and a deleted session, and a stepped softmax session on a built-in
+    dataset. Yields the second server's url, the ids and the softmax session's state."""
+    data = str(tmp_path_factory.mktemp("restarted") / "data")
+    first = make_module_server("--data-dir", data, "--no-demo").start()
+    ids = {label: _ok(httpx.post(first.url + "/api/sessions", json={}), 201)["id"]
+           for label in ("keep", "gone")}
+    assert httpx.delete(f"{first.url}/api/sessions/{ids['gone']}").status_code == 204
+    ids["softmax"] = _ok(httpx.post(first.url + "/api/sessions", json=SPIRAL), 201)["id"]
+    _ok(httpx.post(f"{first.url}/api/sessions/{ids['softmax']}/step", json={}))
+    state = _ok(httpx.get(f"{first.url}/api/sessions/{ids['softmax']}"))
     first.stop(signal.SIGKILL)
-    second = make_server("--data-dir", data, "--no-demo").start()
-    assert _ok(httpx.get(f"{second.url}/api/sessions/{sid}")) == state
+    second = make_module_server("--data-dir", data, "--no-demo").start()
+    return second.url, ids, state
+
+
+@pytest.mark.timeout(120)
+def test_a_deleted_session_stays_deleted_after_a_restart(restarted):
+    url, ids, _ = restarted
+    assert httpx.get(f"{url}/api/sessions/{ids['gone']}").status_code == 404
+    _ok(httpx.get(f"{url}/api/sessions/{ids['keep']}"))
+
+
+@pytest.mark.timeout(120)
+def test_a_softmax_session_on_a_builtin_dataset_survives_a_restart(restarted):
+    url, ids, state = restarted
+    assert _ok(httpx.get(f"{url}/api/sessions/{ids['softmax']}")) == state

@@ -28,6 +28,10 @@ from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
 from backprop_explorer.sessions.presets import resolve_network_spec
 
+# test_the_fuzzer_reached_real_sessions reads what the fuzzing cases saw (SEEN): under xdist
+# the whole module runs on one worker, in order
+pytestmark = pytest.mark.xdist_group("schemathesis")
+
 MAX_EXAMPLES = int(os.environ.get("BPE_FUZZ_EXAMPLES", 30))
 
 # small limits so a fuzzed train/predict/create stays cheap (the limits are real code paths)

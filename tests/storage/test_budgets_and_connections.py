@@ -100,9 +100,9 @@ def test_a_long_train_call_returns_a_bounded_curve_with_the_exact_count():
 
 
 @pytest.mark.timeout(120)
-def test_the_issue_case_of_a_116_mb_train_body_is_bounded(make_server):
-    server = make_server("--memory", "--no-demo").start(timeout=90)
-    with httpx.Client(base_url=server.url, timeout=120) as http:
+def test_the_issue_case_of_a_116_mb_train_body_is_bounded(live_server):
+    # default settings, like the issue's server: the shared one (its own session) will do
+    with httpx.Client(base_url=live_server, timeout=120) as http:
         sid = http.post("/api/sessions", json={
             "layers": [2, 2, 1], "dataset": {"name": "xor", "n": 10_000}}).json()["id"]
         r = http.post(f"/api/sessions/{sid}/train", json={"steps": 5_500_000})
