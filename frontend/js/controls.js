@@ -453,7 +453,12 @@ export function toggleTrain() {
   };
   const promise = loop();
   trainLoop = promise;
-  promise.finally(() => { if (trainLoop === promise) trainLoop = null; });
+  setState({ trainInFlight: true });
+  promise.finally(() => {
+    if (trainLoop !== promise) return;
+    trainLoop = null;
+    setState({ trainInFlight: false });
+  });
 }
 
 // ---------------------------------------------------------------- playground controls (issue 13)

@@ -39,7 +39,8 @@ function isOwnEcho(print) {
 
 function idle() {
   const s = getState();
-  return !s.busy && !s.training && !s.pendingStep && !player.isPlaying();
+  // trainInFlight: after Stop, the chunk in flight is still to be shown (its echo is ours)
+  return !s.busy && !s.training && !s.trainInFlight && !s.pendingStep && !player.isPlaying();
 }
 
 function apply(remote) {

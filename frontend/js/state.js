@@ -19,6 +19,8 @@
 //   datasets    the built-in datasets [{name, task, description, default_n, default_noise}]
 //   learningRate γ sent with every step/train (starts as session.network.learning_rate)
 //   training    true while continuous training runs
+//   trainInFlight true until the training loop has ended, i.e. also while the chunk in flight
+//               when Stop was pressed is still to be shown
 //   settings.speed: animation speed factor (1 = about 0.7 s per phase);
 //   settings.instant: show a trace's last phase at once; settings.help: shortcut overlay open;
 //   settings.setup: setup panel (architecture, dataset, …) open
@@ -68,6 +70,7 @@ let state = Object.freeze({
   datasets: [],
   learningRate: null,
   training: false,
+  trainInFlight: false,
   heatmapGrid: null,
   prediction: null,
   pendingStep: null,

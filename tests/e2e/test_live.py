@@ -71,3 +71,26 @@ def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, 
     expect(b.locator("body")).to_have_attribute("data-playing", "false", timeout=15000)
     expect(b.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
     expect(b.locator("#status")).to_contain_text("Updated elsewhere")
+
+
+def test_stopping_training_is_not_news_from_elsewhere(context: BrowserContext, live_server: str):
+    """The chunk in flight when Stop is pressed is still this page's own: its event (which can
+    arrive before the page has read the session after it) is its echo, not "updated elsewhere"."""
+    page = context.new_page()
+    sid = open_explorer(page, f"{live_server}/")
+    in_flight = "import('/js/state.js').then((m) => m.getState().trainInFlight)"
+    for _ in range(6):
+        page.locator("#btn-train").click()
+        page.wait_for_timeout(300)
+        page.locator("#btn-train").click()      # Stop
+        for _poll in range(200):                 # the loop ends with the chunk in flight
+            if not page.evaluate(in_flight):
+                break
+            page.wait_for_timeout(50)
+        else:
+            raise AssertionError("the training loop did not end after Stop")
+        page.wait_for_timeout(400)               # the last chunk's event has arrived by now
+    server = httpx.get(f"{live_server}/api/sessions/{sid}", timeout=5).json()
+    assert int(page.locator("body").get_attribute("data-step")) == server["step"] > 0
+    expect(page.locator("#status")).not_to_contain_text("Updated elsewhere")
+    assert page.locator("body").get_attribute("data-live-updates") is None
