@@ -174,11 +174,13 @@ export function mountLossChart(container) {
     if (!history.length && !(hasTrain && metrics.length > 1)) {
       summary.textContent = 'No updates yet';
       legend.replaceChildren(checks);
-      chart.setAttribute('height', 40);
-      chart.setAttribute('viewBox', `0 0 ${W} 40`);
-      chart.append(svg('text', {
-        x: W / 2, y: 22, 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty',
-      }, `Press Step or Train to see the loss (${how})`));
+      // two short lines: one long line ran past a phone's (or a side panel's) chart width
+      chart.setAttribute('height', 48);
+      chart.setAttribute('viewBox', `0 0 ${W} 48`);
+      const empty = svg('text', { 'text-anchor': 'middle', fill: 'currentColor', 'data-testid': 'loss-empty' });
+      empty.append(svg('tspan', { x: W / 2, y: 18 }, 'Press Step or Train to see the loss'),
+        svg('tspan', { x: W / 2, y: 38 }, `(${how})`));
+      chart.append(empty);
       return;
     }
     const log = toggle.checked;
