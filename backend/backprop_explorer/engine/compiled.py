@@ -324,6 +324,11 @@ def _train_kernel(sizes, acts, loss_code, l2, lrs, params, X, Y, order, losses):
     return -1
 
 
+def _numba_jit_disabled() -> bool:
+    from numba import config
+    return bool(getattr(config, "DISABLE_JIT", False))
+
+
 if njit is not None:
     _jit = njit(cache=True, nogil=True)
     _activate, _forward, _loss, _local, _delta = (
@@ -338,8 +343,10 @@ else:  # pragma: no cover
 
 #: BPE_COMPILED=0 turns the compiled path off (numpy everywhere), e.g. to run the test
 #: suite on the reference path too (make test does both).
+#: NUMBA_DISABLE_JIT=1 leaves the kernels as plain Python loops (slow, and warning on overflow
+#: where compiled code gives inf): that too is the numpy path, not a compiled one.
 ENABLED = COMPILER and os.environ.get("BPE_COMPILED", "1").strip().lower() not in (
-    "0", "false", "no", "off")
+    "0", "false", "no", "off") and not _numba_jit_disabled()
 
 
 @dataclass(frozen=True)
