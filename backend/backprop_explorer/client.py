@@ -141,9 +141,12 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, json: Any = None) -> Any:
+    def _call(self, method: str, path: str, json: Any = None, token: str | None = None,
+              params: dict | None = None, text: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else None
         try:
-            response = self._http.request(method, "/api" + path, json=json)
+            response = self._http.request(method, "/api" + path, json=json, headers=headers,
+                                          params=params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as e:
             raise ServerUnreachable(self.base_url, str(e) or type(e).__name__) from e
         if response.status_code >= 400:
@@ -157,6 +160,8 @@ class Client:
                 retry_after = None
             raise ERRORS.get(response.status_code, ApiError)(response.status_code, detail,
                                                              retry_after)
+        if text:
+            return response.text
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -169,6 +174,11 @@ class Client:
     def datasets(self) -> list[dict]:
         """GET /api/datasets: the built-in datasets, each {"name", ...}."""
         return self._call("GET", "/datasets")
+
+    def meta(self) -> dict:
+        """GET /api/meta: the activations, losses, initialisations, γ_t schedules, presets
+        and limits the server offers."""
+        return self._call("GET", "/meta")
 
     # --- sessions
     def create_session(self, **spec: Any) -> dict:
@@ -186,10 +196,15 @@ class Client:
         self._call("DELETE", f"/sessions/{session_id}")
 
     def update_settings(self, session_id: str, learning_rate: float | None = None,
-                        l2: float | None = None) -> dict:
-        """PATCH /api/sessions/{id}: set γ (learning_rate) and/or λ (l2); returns the state."""
+                        l2: float | None = None, schedule: dict | None = None,
+                        dataset: dict | None = None) -> dict:
+        """PATCH /api/sessions/{id}: set γ0 (learning_rate), λ (l2), the γ_t schedule
+        (e.g. {"name": "inverse_time", "k": 0.01}) and/or regenerate the dataset
+        ({"name"?, "n"?, "noise"?, "seed"?, "test_fraction"?}; weights are kept), all in one
+        call; returns the state."""
         return self._call("PATCH", f"/sessions/{session_id}",
-                          _body(learning_rate=learning_rate, l2=l2))
+                          _body(learning_rate=learning_rate, l2=l2, schedule=schedule,
+                                dataset=dataset))
 
     def set_weights(self, session_id: str, weights: list[dict]) -> dict:
         """PUT /api/sessions/{id}/weights: every layer's {"W": [n_in][n_out], "b": [n_out]}
@@ -204,6 +219,13 @@ class Client:
         """GET /api/sessions/{id}/export: the whole session as a JSON document."""
         return self._call("GET", f"/sessions/{session_id}/export")
 
+    def export_script(self, session_id: str, format: str = "numpy") -> str:
+        """GET /api/sessions/{id}/export?format=numpy|torch: a runnable Python script that
+        rebuilds the network and does the session's next SGD step (its last line is the new
+        weights as JSON). Conflict without a dataset."""
+        return self._call("GET", f"/sessions/{session_id}/export", params={"format": format},
+                          text=True)
+
     def import_session(self, document: dict) -> dict:
         """POST /api/sessions/import: a new session from an exported document."""
         return self._call("POST", "/sessions/import", plain(document))
@@ -211,6 +233,11 @@ class Client:
     def dataset(self, session_id: str) -> dict:
         """GET /api/sessions/{id}/dataset: its examples X, Y; Conflict without a dataset."""
         return self._call("GET", f"/sessions/{session_id}/dataset")
+
+    def metrics(self, session_id: str) -> dict:
+        """GET /api/sessions/{id}/metrics: step, epoch and the current weights' loss and
+        accuracy on the training and test parts. Conflict without a dataset."""
+        return self._call("GET", f"/sessions/{session_id}/metrics")
 
     # --- traces
     def forward(self, session_id: str, x: Any, y: Any = None) -> dict:
@@ -224,11 +251,13 @@ class Client:
         return self._call("POST", f"/sessions/{session_id}/backward", _body(x=x, y=y))
 
     def step(self, session_id: str, x: Any = None, y: Any = None,
-             learning_rate: float | None = None, index: int | None = None) -> dict:
+             learning_rate: float | None = None, index: int | None = None,
+             grid: dict | None = None) -> dict:
         """POST /api/sessions/{id}/step: one SGD update on (x, y), or on the dataset's next
-        example (or example `index`); returns the backward trace and the update."""
+        example (or example `index`); returns the backward trace and the update (and, with
+        `grid` as for predict, the updated network's outputs on it as "grid_Y")."""
         return self._call("POST", f"/sessions/{session_id}/step",
-                          _body(x=x, y=y, learning_rate=learning_rate, index=index))
+                          _body(x=x, y=y, learning_rate=learning_rate, index=index, grid=grid))
 
     # --- training
     def train(self, session_id: str, epochs: int | None = None, steps: int | None = None,
@@ -239,13 +268,100 @@ class Client:
                           _body(epochs=epochs, steps=steps, batch_size=batch_size,
                                 learning_rate=learning_rate))
 
-    def predict(self, session_id: str, X: Any = None, grid: dict | None = None) -> dict:
+    def predict(self, session_id: str, X: Any = None, grid: dict | None = None,
+                units: bool | None = None) -> dict:
         """POST /api/sessions/{id}/predict: outputs {"Y"} for the rows of X, or for a grid
-        {"x1": [lo, hi], "x2": [lo, hi], "n": 40}."""
-        return self._call("POST", f"/sessions/{session_id}/predict", _body(X=X, grid=grid))
+        {"x1": [lo, hi], "x2": [lo, hi], "n": 40}; with units=True also "units"[l][j][p],
+        every unit's activation at every point."""
+        return self._call("POST", f"/sessions/{session_id}/predict",
+                          _body(X=X, grid=grid, units=units))
 
     def gradcheck(self, session_id: str, x: Any, y: Any, epsilon: float | None = None) -> dict:
         """POST /api/sessions/{id}/gradcheck: backprop's ∂L/∂w beside numeric differences
         (step `epsilon`) for one example, with the largest differences."""
         return self._call("POST", f"/sessions/{session_id}/gradcheck",
                           _body(x=x, y=y, epsilon=epsilon))
+
+    # --- exercises (predict, then reveal)
+    def create_exercise(self, session_id: str, **spec: Any) -> dict:
+        """POST /api/sessions/{id}/exercises: blanks to fill for one example ({} = the next
+        example; or x, y / index / seed; quantities, weight, kind, rtol, atol)."""
+        return self._call("POST", f"/sessions/{session_id}/exercises", _body(**spec))
+
+    def get_exercise(self, exercise_id: str) -> dict:
+        """GET /api/exercises/{eid}: the exercise with the answers so far."""
+        return self._call("GET", f"/exercises/{exercise_id}")
+
+    def answer_exercise(self, exercise_id: str, answers: dict[int, float] | list[dict]) -> dict:
+        """POST /api/exercises/{eid}/answers: `answers` as {blank: value} or the API's list
+        [{"blank", "value"}]; returns each blank's result (correct, diagnosis) and the score."""
+        if isinstance(answers, dict):
+            answers = [{"blank": k, "value": v} for k, v in answers.items()]
+        return self._call("POST", f"/exercises/{exercise_id}/answers", _body(answers=answers))
+
+    def reveal_blank(self, exercise_id: str, blank: int) -> dict:
+        """POST /api/exercises/{eid}/reveal: show one blank's value (it then counts as not
+        answered right)."""
+        return self._call("POST", f"/exercises/{exercise_id}/reveal", _body(blank=blank))
+
+    # --- live classes (token: the teacher's or a student's, from create_class / join_class)
+    def create_class(self, session_id: str) -> dict:
+        """POST /api/classes: a live class on the session; {"id", "code", "teacher_token",
+        "join_url"}."""
+        return self._call("POST", "/classes", _body(session_id=session_id))
+
+    def join_class(self, code: str, name: str | None = None) -> dict:
+        """POST /api/classes/join: {"class_id", "student_id", "student_token"}."""
+        return self._call("POST", "/classes/join", _body(code=code, name=name))
+
+    def get_class(self, class_id: str, token: str) -> dict:
+        """GET /api/classes/{id}: phase, students, the current question (and the role's
+        extra fields)."""
+        return self._call("GET", f"/classes/{class_id}", token=token)
+
+    def set_class_phase(self, class_id: str, token: str, phase: int) -> dict:
+        """POST /api/classes/{id}/phase (teacher): the phase every member's page shows."""
+        return self._call("POST", f"/classes/{class_id}/phase", _body(phase=phase), token=token)
+
+    def ask(self, class_id: str, token: str, blank: dict | None = None,
+            kind: str | None = None, rtol: float | None = None,
+            atol: float | None = None) -> dict:
+        """POST /api/classes/{id}/questions (teacher): ask for one blank ({"quantity",
+        "layer", "unit" | "i", "j"}) or kind="pick_weight"; {"question_id"}."""
+        return self._call("POST", f"/classes/{class_id}/questions",
+                          _body(blank=blank, kind=kind, rtol=rtol, atol=atol), token=token)
+
+    def answer_question(self, class_id: str, question_id: str, token: str,
+                        value: float | None = None, weight: dict | None = None) -> dict:
+        """POST …/questions/{qid}/answers (student): a number, or a weight {"layer", "i",
+        "j"} for pick_weight."""
+        return self._call("POST", f"/classes/{class_id}/questions/{question_id}/answers",
+                          _body(value=value, weight=weight), token=token)
+
+    def question_results(self, class_id: str, question_id: str, token: str) -> dict:
+        """GET …/questions/{qid}/results (teacher): counts, histogram or clicks, diagnoses."""
+        return self._call("GET", f"/classes/{class_id}/questions/{question_id}/results",
+                          token=token)
+
+    def reveal_question(self, class_id: str, question_id: str, token: str) -> dict:
+        """POST …/questions/{qid}/reveal (teacher): the results with the expected value."""
+        return self._call("POST", f"/classes/{class_id}/questions/{question_id}/reveal",
+                          token=token)
+
+    def reopen_question(self, class_id: str, question_id: str, token: str) -> dict:
+        """POST …/questions/{qid}/reopen (teacher): ask again, a new round."""
+        return self._call("POST", f"/classes/{class_id}/questions/{question_id}/reopen",
+                          token=token)
+
+    def fork_class_session(self, class_id: str, token: str) -> dict:
+        """POST /api/classes/{id}/fork (student): a copy of the teacher's session of one's own;
+        {"session_id"}."""
+        return self._call("POST", f"/classes/{class_id}/fork", token=token)
+
+    def answers_csv(self, class_id: str, token: str) -> str:
+        """GET /api/classes/{id}/answers.csv (teacher): every answer, with nicknames."""
+        return self._call("GET", f"/classes/{class_id}/answers.csv", token=token, text=True)
+
+    def close_class(self, class_id: str, token: str) -> None:
+        """DELETE /api/classes/{id} (teacher): end the class."""
+        self._call("DELETE", f"/classes/{class_id}", token=token)

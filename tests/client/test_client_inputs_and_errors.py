@@ -8,20 +8,21 @@ import socket
 import httpx
 import numpy as np
 import pytest
+from client_helpers import LECTURE_WEIGHTS
 
 from backprop_explorer import client as client_module
-from backprop_explorer.client import (ApiError, Client, Conflict, Invalid, NotFound,
-                                      RateLimited, ServerUnreachable, TooLarge, Unavailable,
-                                      plain)
-
-LECTURE_WEIGHTS = [{"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},
-                   {"W": [[0.7], [-0.6]], "b": [0.2]}]
-
-
-@pytest.fixture
-def api(live_server):
-    with Client(live_server) as client:
-        yield client
+from backprop_explorer.client import (
+    ApiError,
+    Client,
+    Conflict,
+    Invalid,
+    NotFound,
+    RateLimited,
+    ServerUnreachable,
+    TooLarge,
+    Unavailable,
+    plain,
+)
 
 
 def numpy_weights():

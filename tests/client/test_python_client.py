@@ -3,25 +3,11 @@ loopback port (the `live_server` fixture): every method, and 4xx → ApiError ca
 status code and the server's message."""
 from __future__ import annotations
 
-import math
-
 import pytest
+from client_helpers import LECTURE_WEIGHTS, sigma
 
 import backprop_explorer
 from backprop_explorer.client import ApiError, Client
-
-LECTURE_WEIGHTS = [{"W": [[0.5, -0.4], [0.3, 0.8]], "b": [0.1, -0.2]},
-                   {"W": [[0.7], [-0.6]], "b": [0.2]}]
-
-
-@pytest.fixture
-def api(live_server):
-    with Client(live_server) as client:
-        yield client
-
-
-def sigma(s):
-    return 1 / (1 + math.exp(-s))
 
 
 def test_health_and_datasets(api):
