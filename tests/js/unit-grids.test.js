@@ -22,6 +22,11 @@ test('unit grids are wanted for thumbnails (≤ 8 units a layer) or a unit shown
   assert.equal(unitGridsWanted({ session: session([2, 2, 1], null), heatmapGrid: grid, unitView: null }), false);
   assert.equal(unitGridsWanted({ session: session([3, 2, 1]), heatmapGrid: grid, unitView: { layer: 1, unit: 1 } }), false);
   assert.equal(unitGridsWanted({ session: null, heatmapGrid: grid, unitView: null }), false);
+  // over the API's bound (1600 points × 401 units > 400 000): not asked, so a Step is never refused
+  const big = session([2, 200, 200, 1]);
+  assert.equal(unitGridsWanted({ session: big, heatmapGrid: grid, unitView: { layer: 1, unit: 1 } }), false);
+  const coarse = { key: 'k', grid: { ...grid.grid, n: 30 } }; // 900 × 401
+  assert.equal(unitGridsWanted({ session: big, heatmapGrid: coarse, unitView: { layer: 1, unit: 1 } }), true);
 });
 
 test("a step's unit grids are shown with its weights, at its update phase, not before", () => {
