@@ -992,6 +992,7 @@ export function mountNetwork(container) {
     const selection = state.selection;
     const active = !current ? null : current.kind === 'loss' ? built.n : current.kind === 'update' ? null : current.layer;
     const want = []; // [{ref, kind: 'edge'|'unit', how: 'full'|'compact', node, priority}]
+    const namedPairs = new Set(); // pairs of layers whose one-line "new w" labels are named
     for (const ref of built.edges.values()) {
       const how = edgeWant(ref, selection);
       if (!how) {
@@ -1001,7 +1002,17 @@ export function mountNetwork(container) {
       paintEdge(ref);
       // a one-line label: the label itself, or the fallback of a full one
       // (where the full label finds no free spot)
-      const parts = compactEdgeText(ref);
+      let parts = compactEdgeText(ref);
+      let naming = false;
+      if (parts && how === 'compact' && built.denseUnits && parts[0] === 'new w = ') {
+        // a crowded drawing at the update (every edge's new w at once): the pair's first
+        // label reads "new w = 0.7577", the others the number only, as the units' labels
+        if (namedPairs.has(ref.e.layer)) parts = ['', parts[1]];
+        else {
+          namedPairs.add(ref.e.layer);
+          naming = true;
+        }
+      }
       if (parts) {
         if (!ref.compact) ref.makeCompact();
         paintCompact(ref.compact, parts);
@@ -1013,7 +1024,7 @@ export function mountNetwork(container) {
       } else if (!parts) continue;
       if (ref.compact) setClass(ref.compact.classes, ref.compact.g, 'pass-through', how === 'compact' && ref.mode === 'dense');
       const layerActive = current && (current.kind === 'update' || (current.kind === 'backward' && current.layer === ref.e.layer));
-      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? 4 : 6;
+      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? (naming ? 3.9 : 4) : 6;
       want.push({ ref, kind: 'edge', how, priority });
     }
     const named = new Set(); // dense layers whose one-line labels have said what they show
