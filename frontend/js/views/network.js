@@ -1004,7 +1004,7 @@ export function mountNetwork(container) {
       // (where the full label finds no free spot)
       let parts = compactEdgeText(ref);
       let naming = false;
-      if (parts && how === 'compact' && built.denseUnits && parts[0] === 'new w = ') {
+      if (parts && how === 'compact' && ref.mode === 'compact' && built.denseUnits && parts[0] === 'new w = ') {
         // a crowded drawing at the update (every edge's new w at once): the pair's first
         // label reads "new w = 0.7577", the others the number only, as the units' labels
         if (namedPairs.has(ref.e.layer)) parts = ['', parts[1]];
