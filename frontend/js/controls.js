@@ -8,6 +8,7 @@ import { activationNames, LECTURE, labelText, weightLabel, scheduleFormula, sche
 import { parseCsv } from './csv.js';
 import { closeDialog, openDialog } from './dialog.js';
 import * as player from './player.js';
+import { unitGridsWanted } from './unit-grids.js';
 
 // The one keymap: views/help.js lists it, handleKey runs it (the lecture panel's own keys,
 // L and its scene keys, are run by views/lecture.js). keys: as shown; match: event.key values.
@@ -306,6 +307,8 @@ export function step() {
     // outputs on it (grid_Y), so the heatmap needs no /predict of its own
     const heatmap = s.heatmapGrid;
     if (heatmap) body.grid = heatmap.grid;
+    // and so do the unit maps' grids (grid_units: every unit's activation after the update)
+    if (heatmap && unitGridsWanted(s)) body.units = true;
     const data = await api.step(s.session.id, body);
     if (gen !== generation) return;
     const session = sessionAfterStep(getState().session, data);
@@ -316,6 +319,8 @@ export function step() {
       session,
       loss: { step: data.step, epoch: data.epoch, loss: data.loss },
       prediction: heatmap && Array.isArray(data.grid_Y) ? { key: heatmap.key, session, Y: data.grid_Y } : null,
+      unitGrid: heatmap && Array.isArray(data.grid_units)
+        ? { key: heatmap.key, weights: session.weights, step: session.step, units: data.grid_units } : null,
       metrics: metricsOf(data),
     });
   });

@@ -32,8 +32,9 @@
 //               (key: its session and dataset); a step sends it along (POST /step {grid})
 //   prediction  null | {key, session, Y}: a step's grid_Y, the outputs of `session` (the session
 //               object after that step) on the heatmapGrid with that key
-//   pendingStep null | {trace, session, loss, prediction, metrics}: what a step produced that the animation
-//               has not shown yet. session, lossHistory and prediction keep the state before the
+//   pendingStep null | {trace, session, loss, prediction, unitGrid, metrics}: what a step produced that
+//               the animation has not shown yet. session, lossHistory, prediction and unitGrid (a
+//               step's grid_units, when it asked for them) keep the state before the
 //               step until the shown phase reaches the step's update phase (or the trace is
 //               replaced); then setState applies it in the same change. A patch that sets
 //               `session` itself (a load, an undo, training) drops it. Use committedSession(s)
@@ -47,8 +48,9 @@
 //   settings.discretize: the heatmap in two colours (the decision y > ½ of the range)
 //   unitView    null | {layer, unit}: the hidden unit whose own activation the heatmap shows
 //               (published by views/unit-maps.js: the hovered unit, else the selected one)
-//   unitGrid    null | {key, weights, units}: every unit's activation on heatmapGrid (POST /predict
-//               {grid, units: true}) for the weights `weights` (views/unit-maps.js publishes it)
+//   unitGrid    null | {key, weights, step, units}: every unit's activation on heatmapGrid (POST /predict
+//               {grid, units: true}, or a step's grid_units) for the weights `weights`
+//               (views/unit-maps.js publishes it; a step through pendingStep)
 //   editing     null | {layer, from, to}: the weight whose value is being typed (views/weight-editor.js)
 //   invalid     {field: message}: toolbar fields whose typed value was refused ('learning_rate',
 //               'x', 'y', 'index'); while one is set, Forward/Backward/Step/Train refuse to run
@@ -104,6 +106,7 @@ function applyPending(next) {
     session: p.session,
     lossHistory: [...next.lossHistory, p.loss],
     prediction: p.prediction,
+    ...(p.unitGrid ? { unitGrid: p.unitGrid } : {}),
     ...(p.metrics ? { metrics: p.metrics, metricsHistory: [...next.metricsHistory, p.metrics] } : {}),
     pendingStep: null,
   };

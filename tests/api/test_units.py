@@ -50,3 +50,39 @@ def test_units_are_bounded_and_strict(h):
     r = h.client.post(f"/api/sessions/{sid}/predict", json={**small, "units": "yes"})
     assert r.status_code == 422
     field_named(r.json(), "units")
+
+
+def test_a_step_returns_the_updated_unit_grids_exactly_as_predict_does(h):
+    """POST /step {grid, units: true}: the unit grids beside grid_Y are the updated network's,
+    the very numbers the next /predict {grid, units: true} returns (one request per Step)."""
+    sid = h.create(layers=[2, 3, 2, 1], activations=["tanh", "relu", "sigmoid"],
+                   init={"scheme": "xavier", "seed": 4},
+                   dataset={"name": "xor", "n": 20, "seed": 1})["id"]
+    grid = {"x1": [-1.5, 1.0], "x2": [-0.5, 2.0], "n": 7}
+    before = h.post(sid, "predict", {"grid": grid, "units": True})
+    r = h.post(sid, "step", {"grid": grid, "units": True})
+    after = h.post(sid, "predict", {"grid": grid, "units": True})
+    assert r["grid_units"] == after["units"]          # exactly, every float
+    assert r["grid_Y"] == after["Y"]
+    assert r["grid_units"] != before["units"]         # the updated weights', not the old ones
+    assert [len(layer) for layer in r["grid_units"]] == [3, 2, 1]
+    assert all(len(unit) == 49 for layer in r["grid_units"] for unit in layer)
+    # an explicit example and an index too; without units: no grid_units
+    r = h.post(sid, "step", {"x": [0.2, -0.7], "y": [1.0], "grid": grid, "units": True})
+    assert r["grid_units"] == h.post(sid, "predict", {"grid": grid, "units": True})["units"]
+    assert "grid_units" not in h.post(sid, "step", {"index": 3, "grid": grid})
+    assert "grid_units" not in h.post(sid, "step", {})
+
+
+def test_step_units_are_bounded_strict_and_change_nothing_when_refused(h):
+    sid = h.create(layers=[2, 200, 200, 1], dataset={"name": "xor", "n": 20, "seed": 1})["id"]
+    path = f"/api/sessions/{sid}/step"
+    big = {"grid": {"x1": [-1, 1], "x2": [-1, 1], "n": 40}, "units": True}   # 1600 × 401
+    assert "400,000" in field_named(h.rejected(sid, "POST", path, 422, json=big), "units")["msg"]
+    assert "grid" in field_named(h.rejected(sid, "POST", path, 422, json={"units": True}),
+                                 "units")["msg"]
+    field_named(h.rejected(sid, "POST", path, 422, json={**big, "units": "yes"}), "units")
+    small = {"grid": {"x1": [-1, 1], "x2": [-1, 1], "n": 30}, "units": True}  # 900 × 401
+    r = h.post(sid, "step", small)
+    assert [len(layer) for layer in r["grid_units"]] == [200, 200, 1]
+    assert r["step"] == 1

@@ -514,9 +514,11 @@ def test_typed_example_and_learning_rate_go_into_the_step(explorer: Watch, page:
     page.keyboard.press("i")
     with page.expect_request(lambda r: r.url.endswith("/step")) as request:
         trace = press_and_get(page, "s", "/step")
-    # (and the heatmap's grid, whose outputs come back with the step: test_heatmap.py)
+    # (and the heatmap's grid, whose outputs and the unit thumbnails' grids come back with the
+    # step: test_heatmap.py)
     grid = json.loads(page.get_by_test_id("heatmap-canvas").get_attribute("data-grid"))
-    assert request.value.post_data_json == {"x": [0.5, -2], "y": [3], "learning_rate": 0.25, "grid": grid}
+    assert request.value.post_data_json == {"x": [0.5, -2], "y": [3], "learning_rate": 0.25, "grid": grid,
+                                            "units": True}
     assert trace["learning_rate"] == 0.25 and trace["example_index"] is None
     assert page.get_by_test_id("unit-0-2").get_attribute("data-a") == fmt(-2)
     assert page.get_by_test_id("loss").get_attribute("data-target") == "3"

@@ -2,7 +2,8 @@
 
 A Step is one request: POST /step carries the heatmap's grid and its answer's grid_Y (the
 updated network on that grid) is what the page draws — checked against POST /predict on the
-same grid with the session's new weights, in numbers and in the canvas's pixels. Undo, which
+same grid with the session's new weights, in numbers and in the canvas's pixels; the unit
+thumbnails come in the same answer (grid_units), with no /predict {units: true} after it. Undo, which
 is not a step, still asks /predict. Also: the loss box, sized without a layout of the page,
 encloses its text exactly as a measurement of the text would.
 """
@@ -13,6 +14,7 @@ import math
 
 import httpx
 import pytest
+from heatmap_pixels import assert_drawn, cells, off_by
 from playwright.sync_api import Page, expect
 
 # The lecture's 2-2-1 with round weights, γ = 0.5 and the four XOR points: one step moves the
@@ -37,42 +39,11 @@ def canvas_state(page: Page) -> dict:
     return {"step": canvas.get_attribute("data-step"), "grid": json.loads(canvas.get_attribute("data-grid"))}
 
 
-# The canvas's colour at each grid cell's centre next to the colour the page's palette gives the
-# expected output there (cells under a data point are left out: the points are drawn on top).
-PIXELS = """async ({Y, lo, hi, X, bounds}) => {
-  const { diverging, GRID } = await import('/js/views/heatmap.js');
-  const canvas = document.querySelector('[data-testid=heatmap-canvas]');
-  const size = canvas.width;
-  const image = canvas.getContext('2d').getImageData(0, 0, size, size).data;
-  const r = Math.max(2.5, size / 110) + 3;
-  const points = X.map(([a, b]) => [(a - bounds.x0) / (bounds.x1 - bounds.x0) * size,
-                                    (bounds.y1 - b) / (bounds.y1 - bounds.y0) * size]);
-  const out = [];
-  for (let row = 0; row < GRID; row += 1) {
-    for (let col = 0; col < GRID; col += 1) {
-      const x = (col + 0.5) * size / GRID;
-      const y = (row + 0.5) * size / GRID;
-      if (points.some(([px, py]) => Math.hypot(px - x, py - y) < r + size / GRID)) continue;
-      const at = (Math.floor(y) * size + Math.floor(x)) * 4;
-      out.push({ shown: [image[at], image[at + 1], image[at + 2]],
-                 expected: diverging((Y[row * GRID + col][0] - lo) / (hi - lo)) });
-    }
-  }
-  return out;
-}"""
-
-
-def colours(page: Page, Y: list[list[float]], dataset: dict, grid: dict) -> list[dict]:
+def colours(page: Page, Y: list[list[float]], dataset: dict) -> list[dict]:
+    """The canvas's cells next to the palette's colour of the outputs Y over the range of y*."""
     lo = min(v for row in dataset["Y"] for v in row)
     hi = max(v for row in dataset["Y"] for v in row)
-    bounds = {"x0": grid["x1"][0], "x1": grid["x1"][1], "y0": grid["x2"][0], "y1": grid["x2"][1]}
-    return page.evaluate(PIXELS, {"Y": Y, "lo": lo, "hi": hi, "X": dataset["X"], "bounds": bounds})
-
-
-def assert_drawn(cells: list[dict], what: str) -> None:
-    assert len(cells) > 1000, len(cells)
-    worst = max(max(abs(a - b) for a, b in zip(c["shown"], c["expected"])) for c in cells)
-    assert worst <= 2, f"{what}: a cell's colour is off by {worst} (of 255)"
+    return cells(page, [row[0] for row in Y], dataset["X"], lo=lo, hi=hi)
 
 
 def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: str, session_id: str):
@@ -90,7 +61,7 @@ def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: s
     grid = canvas_state(page)["grid"]
     assert grid["n"] == 40
     before = predict(live_server, session_id, grid)
-    assert_drawn(colours(page, before, dataset, grid), "after loading")
+    assert_drawn(colours(page, before, dataset), "after loading")
 
     # Step: one request, carrying the grid; its grid_Y is drawn, no /predict follows
     start = len(requests)
@@ -100,24 +71,27 @@ def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: s
     trace = info.value.json()
     expect(canvas).to_have_attribute("data-step", str(trace["step"]))
     expect(page.locator("body")).to_have_attribute("data-busy", "false")
+    # the thumbnails in the units show the new weights from the same answer (grid_units)
+    for unit in ("1-1", "1-2", "2-1"):
+        expect(page.get_by_test_id(f"unit-map-{unit}")).to_have_attribute("data-step", str(trace["step"]))
     page.wait_for_timeout(300)                                   # room for a stray /predict
-    # (the unit maps' own request, POST /predict {grid, units: true} for the thumbnails in the
-    # units, is views/unit-maps.js's, not the heatmap's)
-    api_calls = [(m, u) for m, u, body in requests[start:] if "/api/" in u
-                 and not (body and json.loads(body).get("units") is True)]
+    api_calls = [(m, u) for m, u, _ in requests[start:] if "/api/" in u]
     assert api_calls == [("POST", f"{live_server}/api/sessions/{session_id}/step")], api_calls
     body = json.loads(requests[start][2])
-    assert body["grid"] == grid
+    assert body["grid"] == grid and body["units"] is True
+    units = httpx.post(f"{live_server}/api/sessions/{session_id}/predict",
+                       json={"grid": grid, "units": True}, timeout=10).json()["units"]
+    assert trace["grid_units"] == units
 
     after = predict(live_server, session_id, grid)               # the session's new weights
     assert len(trace["grid_Y"]) == len(after) == 40 * 40
     for got, want in zip(trace["grid_Y"], after):
         assert math.isclose(got[0], want[0], rel_tol=1e-12, abs_tol=1e-14), (got, want)
-    cells = colours(page, after, dataset, grid)
+    cells = colours(page, after, dataset)
     assert_drawn(cells, "after the step")
     # the step changed the picture: the colours of the old weights would not pass
-    stale = colours(page, before, dataset, grid)
-    assert sum(max(abs(a - b) for a, b in zip(c["shown"], c["expected"])) > 2 for c in stale) > 100
+    stale = colours(page, before, dataset)
+    assert sum(off_by(c) > 2 for c in stale) > 100
 
     # Undo is not a step: the heatmap asks /predict for the restored weights
     start = len(requests)
@@ -125,7 +99,7 @@ def test_a_step_draws_the_heatmap_from_its_own_answer(page: Page, live_server: s
                               and "units" not in json.loads(r.request.post_data)):
         page.keyboard.press("u")
     expect(canvas).to_have_attribute("data-step", "0")
-    assert_drawn(colours(page, before, dataset, grid), "after undo")
+    assert_drawn(colours(page, before, dataset), "after undo")
     assert errors == []
 
 

@@ -27,19 +27,25 @@ import httpx
 import pytest
 from labels_geometry import geometry
 from playwright.sync_api import Browser, Page, expect
-from shown_numbers import assert_shown
+from shown_numbers import assert_shown, displayed
 
 NETS = {
     "2-2-1": [2, 2, 1],
     "2-3-1": [2, 3, 1],
     "3-2-1": [3, 2, 1],
     "2-4-4-1": [2, 4, 4, 1],
+    "2-4-4-1-1280": [2, 4, 4, 1],
     "2-6-6-6-1": [2, 6, 6, 6, 1],
     "2-16x6-1": [2, 16, 16, 16, 16, 16, 16, 1],
 }
 # 16 units a layer: the full-HD screen; 2-6-6-6-1 on a plain laptop screen (the phase table
-# holds what finds no room beside its unit at any size)
-SCREEN = {"2-16x6-1": (1920, 1080), "2-6-6-6-1": (1280, 720)}
+# holds what finds no room beside its unit at any size); 2-4-4-1 there too, where its units'
+# one-line labels show the number only but the first of each layer ("δ = 0.0657"), and so do
+# the 40 edges' at the update ("new w = 0.7577", then "0.2737" …)
+SCREEN = {"2-16x6-1": (1920, 1080), "2-6-6-6-1": (1280, 720), "2-4-4-1-1280": (1280, 720)}
+# significant digits of the units' one-line labels where the view draws them short (a crowded
+# drawing: 3 for the current phase's layer, network.js's compactUnitText); else 4
+UNIT_DIGITS = {"2-4-4-1-1280": 3}
 
 
 def spec(layers: list[int]) -> dict:
@@ -96,6 +102,11 @@ def check_boxes(g: dict, where: str) -> None:
     assert g["overlaps"] == [], f"{where}: labels overlap: {g['overlaps'][:5]}"
     assert g["covered"] == [], f"{where}: labels cover units: {g['covered'][:5]}"
     assert g["outside"] == [], f"{where}: labels outside the drawing: {g['outside'][:5]}"
+    # every one-line label reads whole: a name is never left on its own ("δ =" over a unit,
+    # its number elsewhere)
+    bare = [label["id"] for label in g["labels"] if label["id"].endswith(("-compact", "-header"))
+            and label["text"].strip().endswith("=")]
+    assert bare == [], f"{where}: one-line labels with a name and no number: {bare[:5]}"
 
 
 def number_of(label: dict) -> str:
@@ -121,7 +132,17 @@ def edge_value(trace: dict, layer: int, frm: int, to: int, what: str) -> float:
     return u["b_after"][to - 1] if frm == 0 else u["W_after"][frm - 1][to - 1]
 
 
-def check_phase_values(g: dict, layers: list[int], trace: dict, where: str) -> None:
+def assert_digits(text: str, value: float, digits: int, what: str) -> None:
+    """`text` shows `value` rounded to `digits` significant digits (format.js's toPrecision)."""
+    if digits == 4:
+        assert_shown(text, value, what)
+        return
+    want = float(f"{value:.{digits}g}")
+    assert displayed(text) == pytest.approx(want, rel=1e-12, abs=1e-15), \
+        f"{what}: shown {text!r}, trace {value!r} ({digits} digits: {want!r})"
+
+
+def check_phase_values(g: dict, layers: list[int], trace: dict, where: str, unit_digits: int = 4) -> None:
     """Every value the current phase produced is shown (and equals the trace)."""
     by_id = {label["id"]: label for label in g["labels"]}
     phase = g["phaseId"]
@@ -147,7 +168,14 @@ def check_phase_values(g: dict, layers: list[int], trace: dict, where: str) -> N
                     assert_shown(box["roles"]["s"], trace["forward"]["layers"][layer - 1]["s"][j - 1], what)
             else:
                 assert f"unit-{layer}-{j}-compact" in by_id, f"{what} has no label"
-                assert_shown(number_of(by_id[f"unit-{layer}-{j}-compact"]), value, what)
+                assert_digits(number_of(by_id[f"unit-{layer}-{j}-compact"]), value, unit_digits, what)
+        if not dense:
+            # a layer of one-line labels says what they are in one of them: "δ = 0.0657"
+            # beside its unit (the others below it may show the number only)
+            lines = [by_id[f"unit-{layer}-{j}-compact"]["text"] for j in range(1, drawn(layers[layer]) + 1)
+                     if f"unit-{layer}-{j}-compact" in by_id]
+            name = "δ = " if role == "delta" else ("y = " if layer == len(layers) - 1 else "z = ")
+            assert not lines or any(t.startswith(name) for t in lines), f"{where}: {lines} never say {name!r}"
     if phase.startswith("backward-") or phase == "update":
         what_edge = "grad" if phase.startswith("backward-") else "after"
         for layer in range(1, len(layers)):
@@ -230,7 +258,7 @@ def test_every_value_of_every_phase_is_shown_apart_and_every_edge_midpoint_selec
         assert g["phase"] == index
         where = f"{name} phase {index + 1} ({g['phaseId']})"
         check_boxes(g, where)
-        check_phase_values(g, layers, trace, where)
+        check_phase_values(g, layers, trace, where, UNIT_DIGITS.get(name, 4))
         if index + 1 < phases:
             page.keyboard.press("ArrowRight")
     edges = g["edges"]

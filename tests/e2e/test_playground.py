@@ -16,6 +16,7 @@ import math
 
 import httpx
 import pytest
+from heatmap_pixels import assert_drawn, cells, off_by, shown_colours
 from playwright.sync_api import Page, expect
 
 TIMEOUT = 15000
@@ -38,33 +39,6 @@ def open_page(browser, base: str, sid: str) -> tuple[Page, list[str]]:
     page.goto(f"{base}/?session={sid}")
     expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=TIMEOUT)
     return page, errors
-
-
-# The canvas's colour at every grid cell's centre (cells under a data point left out) with the
-# colour heatmap.js's palette gives `values` there (one number per cell, row-major).
-CELLS = """async ({values, X, discretize}) => {
-  const { cellColour, unitRange, GRID } = await import('/js/views/heatmap.js');
-  const canvas = document.querySelector('[data-testid=heatmap-canvas]');
-  const grid = JSON.parse(canvas.dataset.grid);
-  const size = canvas.width;
-  const image = canvas.getContext('2d').getImageData(0, 0, size, size).data;
-  const r = Math.max(2.5, size / 110) + 3;
-  const [x0, x1] = grid.x1; const [y0, y1] = grid.x2;
-  const points = X.map(([a, b]) => [(a - x0) / (x1 - x0) * size, (y1 - b) / (y1 - y0) * size]);
-  const [lo, hi] = values ? unitRange(values) : [0, 1];
-  const out = [];
-  for (let row = 0; row < GRID; row += 1) {
-    for (let col = 0; col < GRID; col += 1) {
-      const x = (col + 0.5) * size / GRID;
-      const y = (row + 0.5) * size / GRID;
-      if (points.some(([px, py]) => Math.hypot(px - x, py - y) < r + size / GRID)) continue;
-      const at = (Math.floor(y) * size + Math.floor(x)) * 4;
-      out.push({ shown: [image[at], image[at + 1], image[at + 2]],
-                 expected: values ? cellColour(values[row * GRID + col], lo, hi, discretize) : null });
-    }
-  }
-  return out;
-}"""
 
 
 # ------------------------------------------------------------------ the overfitting preset
@@ -159,24 +133,20 @@ def test_hovering_a_hidden_unit_shows_its_own_map(lecture, live_server: str):
     page.get_by_test_id("unit-1-2").hover()
     expect(canvas).to_have_attribute("data-shows", "unit-1-2")
     expect(page.get_by_test_id("heatmap-caption")).to_contain_text("hidden unit z₂")
-    cells = page.evaluate(CELLS, {"values": units[0][1], "X": X, "discretize": False})
-    assert len(cells) > 1000
-    worst = max(max(abs(a - b) for a, b in zip(c["shown"], c["expected"])) for c in cells)
-    assert worst <= 2, f"a cell of z2's map is off by {worst} (of 255)"
+    assert_drawn(cells(page, units[0][1], X), "z2's map")
     # z1's map is another picture: the colours above are z2's, not any unit's
-    other = page.evaluate(CELLS, {"values": units[0][0], "X": X, "discretize": False})
-    assert sum(max(abs(a - b) for a, b in zip(c["shown"], c["expected"])) > 2 for c in other) > 200
+    assert sum(off_by(c) > 2 for c in cells(page, units[0][0], X)) > 200
 
     # discretize: two colours only (the palette's ends), and back
     page.get_by_test_id("heatmap-discretize").check()
-    cells = page.evaluate(CELLS, {"values": units[0][1], "X": X, "discretize": True})
-    assert {tuple(c["shown"]) for c in cells} == {tuple(c["expected"]) for c in cells}
-    assert len({tuple(c["shown"]) for c in cells}) == 2
+    two = cells(page, units[0][1], X, discretize=True)
+    assert shown_colours(two) == {tuple(c["expected"]) for c in two}
+    assert len(shown_colours(two)) == 2
     page.mouse.move(5, 700)                                                  # off the unit: the output
     expect(canvas).to_have_attribute("data-shows", "output")
-    assert len({tuple(c["shown"]) for c in page.evaluate(CELLS, {"values": None, "X": X, "discretize": True})}) == 2
+    assert len(shown_colours(cells(page, None, X))) == 2
     page.get_by_test_id("heatmap-discretize").uncheck()
-    assert len({tuple(c["shown"]) for c in page.evaluate(CELLS, {"values": None, "X": X, "discretize": False})}) > 50
+    assert len(shown_colours(cells(page, None, X))) > 50
     # 1280 × 720, the lecture's screen: the whole heatmap inside the first screen
     box = canvas.bounding_box()
     assert box["height"] >= 200 and box["y"] + box["height"] <= 720, box

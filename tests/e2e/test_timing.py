@@ -1,7 +1,7 @@
-"""Honest timing: what a Step produced (the step counter, the loss chart, the heatmap, the next
-example) appears when the animation reaches the step's update phase, not when the answer
-arrives; until then the page shows the state before the step and says which example the step
-is about ("this step: …") apart from the one after it ("next: …").
+"""Honest timing: what a Step produced (the step counter, the loss chart, the heatmap and the
+units' map thumbnails, the next example) appears when the animation reaches the step's update
+phase, not when the answer arrives; until then the page shows the state before the step and
+says which example the step is about ("this step: …") apart from the one after it ("next: …").
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def shown_state(page: Page) -> dict:
       kind: document.body.dataset.traceKind,
       step: document.querySelector('[data-testid=session-info]').dataset.step,
       heatmap: document.querySelector('[data-testid=heatmap-canvas]').dataset.step,
+      thumbnail: document.querySelector('[data-testid=unit-map-1-2]')?.dataset.step,
       loss: document.querySelector('[data-testid=loss-summary]').textContent,
       lossLine: !!document.querySelector('[data-testid=loss-step-line]'),
       next: document.querySelector('[data-testid=example-next]').textContent,
@@ -51,6 +52,7 @@ def test_micro_step_shows_the_state_before_until_the_update_phase(explorer: Watc
         assert state["phase"] == str(phase) and state["kind"] == "step"
         assert state["step"] == "0", state
         assert state["heatmap"] == "0", state
+        assert state["thumbnail"] == "0", state   # z2's map in its unit: the weights before
         assert state["loss"] == "No updates yet" and not state["lossLine"], state
         assert state["thisStep"] == this_step
         assert state["next"] == "next: known after the update"
@@ -63,6 +65,7 @@ def test_micro_step_shows_the_state_before_until_the_update_phase(explorer: Watc
     assert served["step"] == 1
     expect(page.get_by_test_id("session-info")).to_have_attribute("data-step", "1")
     expect(page.get_by_test_id("heatmap-canvas")).to_have_attribute("data-step", "1")
+    expect(page.get_by_test_id("unit-map-1-2")).to_have_attribute("data-step", "1")
     expect(page.get_by_test_id("loss-summary")).to_contain_text(f"1 update · last loss {fmt(trace['loss'])}")
     expect(page.get_by_test_id("loss-step-line")).to_have_count(1)
     state = shown_state(page)
@@ -83,6 +86,7 @@ RECORD = """() => {
     kind: document.body.dataset.traceKind,
     step: document.querySelector('[data-testid=session-info]').dataset.step,
     heatmap: document.querySelector('[data-testid=heatmap-canvas]').dataset.step,
+    thumbnail: document.querySelector('[data-testid=unit-map-1-2]')?.dataset.step,
     loss: document.querySelector('[data-testid=loss-summary]').textContent,
     next: document.querySelector('[data-testid=example-next]').dataset.index,
   });
@@ -110,10 +114,11 @@ def test_animated_step_changes_nothing_before_its_update_phase(explorer: Watch, 
     assert phases == list(range(UPDATE + 1)), phases      # every phase was on screen
     for r in during:
         if r["phase"] < UPDATE:
-            assert (r["step"], r["heatmap"], r["loss"]) == ("0", "0", "No updates yet"), r
+            assert (r["step"], r["heatmap"], r["thumbnail"], r["loss"]) == ("0", "0", "0", "No updates yet"), r
             assert r["next"] == "", r          # "next: known after the update"
     last = records[-1]
     assert last["phase"] == UPDATE and last["step"] == "1" and last["heatmap"] == "1"
+    assert last["thumbnail"] == "1"
     assert last["loss"].startswith(f"1 update · last loss {fmt(trace['loss'])}")
     assert last["next"] == str(trace["next_index"])
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from ..engine import ACTIVATIONS, DATASETS, LOSSES, SCHEDULES
 from .config import Settings
+from .limits import MAX_UNIT_CELLS
 
 LIMITS = Settings()   # static ceilings for the schema; the configured limits are checked in routes
 
@@ -175,9 +176,13 @@ class StepBody(Strict):
     grid: GridSpec | None = Field(
         None, description="also predict on this grid with the updated weights (2-input "
         "networks): the response's grid_Y, as /predict would return it, in the same request")
+    units: bool = Field(False, description="with grid: also every unit's activation on it "
+                        "after the update (the response's grid_units, as /predict with units: "
+                        "true returns them; points × units ≤ 400 000)")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
         {}, {"x": [1.0, 0.0], "y": [1.0], "learning_rate": 0.5}, {"index": 2},
-        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}}]})
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}},
+        {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}, "units": True}]})
 
 
 class TrainBody(Strict):
@@ -195,7 +200,6 @@ class TrainBody(Strict):
         return self
 
 
-MAX_UNIT_CELLS = 400_000    # points × units a "units": true prediction may return
 
 
 class PredictBody(Strict):
@@ -295,6 +299,10 @@ class StepTrace(BackwardTrace):
     grid_Y: list[list[float]] | None = Field(
         None, description="with a grid in the request: the updated network's output at every "
         "grid point (row-major, row 0 at the largest x2), as /predict returns it")
+    grid_units: list[list[list[float]]] | None = Field(
+        None, description="with a grid and units: true — grid_units[l][j][p]: the updated "
+        "network's activation of unit j of layer l (0 = first hidden; the last is the output) "
+        "at grid point p, as /predict with units: true returns them")
     t: int = Field(description="this update's t (updates before it); learning_rate is its γ_t")
     batch_size: int = Field(description="1: one example per update")
     train_loss: float | None = Field(description="the updated network's mean loss on the "

@@ -70,6 +70,8 @@ def step_trace(result, session: Session) -> dict[str, Any]:
     })
     if result.grid_Y is not None:
         out["grid_Y"] = result.grid_Y
+    if result.grid_units is not None:
+        out["grid_units"] = result.grid_units
     return out
 
 

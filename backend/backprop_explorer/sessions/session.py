@@ -177,6 +177,7 @@ class StepResult:
     grid_Y: np.ndarray | None = None     # the updated network on the requested grid
     t: int = 0                           # the update's t (γ_t = learning_rate)
     metrics: Metrics | None = None       # the updated network on each part of the dataset
+    grid_units: list[np.ndarray] | None = None   # every unit's activation on the grid (units=True)
 
 
 OVERFLOW = ("the numbers are too large for this network: the computation overflows "
@@ -349,11 +350,11 @@ class Session:
         with finite("grid"):
             return engine.predict(self.arch, self.weights, points)
 
-    def units(self, points: np.ndarray, field: str) -> list[np.ndarray]:
+    def units(self, points: np.ndarray, field: str, weights: Weights | None = None) -> list[np.ndarray]:
         """Every layer's activations at every point, one row per unit: [a of layer l, shape
-        (units of l, points)] for l = first hidden … output."""
+        (units of l, points)] for l = first hidden … output (of `weights`, else the session's)."""
         with finite(field):
-            fwd = batch.forward(self.arch, self.weights, points)
+            fwd = batch.forward(self.arch, self.weights if weights is None else weights, points)
         return [np.ascontiguousarray(layer.a.T) for layer in fwd.layers]
 
     def gradcheck(self, x, y, epsilon: float):
@@ -447,9 +448,10 @@ class Session:
         return idx, epoch, cursor
 
     def sgd_step(self, x=None, y=None, index: int | None = None,
-                 learning_rate: float | None = None, grid=None) -> StepResult:
+                 learning_rate: float | None = None, grid=None, units: bool = False) -> StepResult:
         """One update on x/y, on dataset example `index` or on the next example. With
-        grid=(x1 range, x2 range, n), also the updated network's outputs on that grid.
+        grid=(x1 range, x2 range, n), also the updated network's outputs on that grid, and
+        with units=True every unit's activation on it (as `units` gives them after the step).
         The update uses γ_t at t = step (γ0 = learning_rate or the session's)."""
         t = self.step
         lr = self.gamma(t, learning_rate)
@@ -479,10 +481,12 @@ class Session:
         with self._example_finite(xv, "x" if example_index is None else "index"):
             result = engine.sgd_step(self.arch, self.weights, xv, yv, lr)
         new = result.weights
-        grid_Y = None
+        grid_Y = grid_units = None
         if points is not None:
             with finite("grid"):
                 grid_Y = engine.predict(self.arch, new, points)
+            if units:       # before the commit: an overflow here changes nothing either
+                grid_units = self.units(points, "grid", new)
         metrics = None
         if self.dataset is not None and \
                 self.dataset.data.n * self.arch.n_parameters <= STEP_METRICS_WORK:
@@ -496,7 +500,7 @@ class Session:
             self.dataset.cursor = cursor
         self._commit(before)
         return StepResult(result.backward, updates, lr, example_index, result.loss_after, grid_Y,
-                          t, metrics)
+                          t, metrics, grid_units)
 
     def train(self, *, epochs: int | None = None, steps: int | None = None,
               batch_size: int = 1, learning_rate: float | None = None) -> TrainResult:

@@ -530,7 +530,7 @@ export function mountNetwork(container) {
       lossSpan, targetSpan, lossGeometry,
       lossAttrs: {}, lossClass: {}, svgData: {}, svgClass: {}, dense: denseEdges,
       obstacles, box, denseUnits, n, placementKey: null, positions: new Map(), labelNodes: new Set(), leaders: new Set(), leaderOf: new Map(), gLeaders,
-      order: focusOrder(layout, edges, units), headers: new Map(), compactFonts, table, gTable, tableCells: [],
+      order: focusOrder(layout, edges, units), compactFonts, table, gTable, tableCells: [],
       makeCompact: (testid, onClick, parent = gVals) => makeCompact(parent, testid, onClick),
     };
   }
@@ -992,6 +992,7 @@ export function mountNetwork(container) {
     const selection = state.selection;
     const active = !current ? null : current.kind === 'loss' ? built.n : current.kind === 'update' ? null : current.layer;
     const want = []; // [{ref, kind: 'edge'|'unit', how: 'full'|'compact', node, priority}]
+    const namedPairs = new Set(); // pairs of layers whose one-line "new w" labels are named
     for (const ref of built.edges.values()) {
       const how = edgeWant(ref, selection);
       if (!how) {
@@ -1001,7 +1002,17 @@ export function mountNetwork(container) {
       paintEdge(ref);
       // a one-line label: the label itself, or the fallback of a full one
       // (where the full label finds no free spot)
-      const parts = compactEdgeText(ref);
+      let parts = compactEdgeText(ref);
+      let naming = false;
+      if (parts && how === 'compact' && ref.mode === 'compact' && built.denseUnits && parts[0] === 'new w = ') {
+        // a crowded drawing at the update (every edge's new w at once): the pair's first
+        // label reads "new w = 0.7577", the others the number only, as the units' labels
+        if (namedPairs.has(ref.e.layer)) parts = ['', parts[1]];
+        else {
+          namedPairs.add(ref.e.layer);
+          naming = true;
+        }
+      }
       if (parts) {
         if (!ref.compact) ref.makeCompact();
         paintCompact(ref.compact, parts);
@@ -1013,19 +1024,24 @@ export function mountNetwork(container) {
       } else if (!parts) continue;
       if (ref.compact) setClass(ref.compact.classes, ref.compact.g, 'pass-through', how === 'compact' && ref.mode === 'dense');
       const layerActive = current && (current.kind === 'update' || (current.kind === 'backward' && current.layer === ref.e.layer));
-      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? 4 : 6;
+      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : how === 'compact' && ref.mode === 'dense' ? 2 : layerActive ? (naming ? 3.9 : 4) : 6;
       want.push({ ref, kind: 'edge', how, priority });
     }
-    const headers = new Map(); // layer → "z = " / "δ = " of its one-line labels
+    const named = new Set(); // dense layers whose one-line labels have said what they show
     for (const ref of built.units.values()) {
       // one line: the label of a dense layer's unit, or the fallback of a full box
       let parts = compactUnitText(ref, !ref.dense || ref.u.layer === active || ref.u.layer === 0);
       const how = unitWant(ref, !!parts, active);
       if (!how) continue;
+      let naming = false;
       if (parts && ref.dense && how === 'compact' && ref.u.layer > 0) {
-        // dense layers: the number only, its name once in the layer's header
-        headers.set(ref.u.layer, parts[0]);
-        parts = ['', parts[1]];
+        // dense layers: the layer's first one-line label reads "δ = 0.0657" (one label, beside
+        // its unit), the others below it the number only
+        if (named.has(ref.u.layer)) parts = ['', parts[1]];
+        else {
+          named.add(ref.u.layer);
+          naming = true;
+        }
       }
       if (parts) {
         if (!ref.compact) ref.makeCompact();
@@ -1040,20 +1056,9 @@ export function mountNetwork(container) {
         if (ref.lines.delta && ref.v.visible.delta) queueFit(ref.lines.delta.cacheBox, [ref.lines.delta.text], 4);
         queueFit(ref.bg, ref.bgTexts, 5);
       }
-      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : ref.u.layer === active ? 3 : 5;
+      // (the label that names its layer's numbers is placed before them)
+      const priority = ref.flags.selected ? 0 : ref.hot ? 1 : ref.u.layer === active ? (naming ? 2.5 : 3) : naming ? 4.5 : 5;
       want.push({ ref, kind: 'unit', how, priority });
-    }
-    for (const [l, prefix] of headers) {
-      let h = built.headers.get(l);
-      if (!h) {
-        h = { id: `layer-${l}`, kind: 'header', u: null, layer: l, compact: null, flags: {} };
-        h.compact = built.makeCompact(`layer-${l}-header`, () => {});
-        built.headers.set(l, h);
-      }
-      const unitsOf = built.layout.layers[l].units;
-      const name = prefix.startsWith('δ') ? 'δ' : labelUnicode({ ...unitLabel(built.sizes, l, 1), sub: '' });
-      paintCompact(h.compact, [`${name} `, '=']);
-      want.push({ ref: h, kind: 'header', how: 'compact', priority: l === active ? 3 : 5, last: unitsOf[unitsOf.length - 1], first: unitsOf[0] });
     }
     flushFits(); // sizes the full labels' boxes (one layout for all of them)
 
@@ -1061,14 +1066,12 @@ export function mountNetwork(container) {
     for (const w of want) {
       const { ref } = w;
       if (w.how === 'compact') w.ext = ref.compact.ext;
-      else if (w.kind === 'header') w.ext = ref.compact.ext;
       else if (w.kind === 'edge') w.ext = boxOf.get(ref.bg);
       else {
         w.ext = boxOf.get(ref.bg);
         if (ref.lines.delta && ref.v.visible.delta) w.ext = union(w.ext, boxOf.get(ref.lines.delta.cacheBox));
       }
       w.node = w.how === 'compact' ? ref.compact.g : w.kind === 'edge' ? ref.labelGroup : ref.vals;
-      if (w.kind === 'header') continue;
     }
     const placeable = want.filter((w) => w.ext);
     placeable.sort((a, b) => a.priority - b.priority);
@@ -1083,11 +1086,7 @@ export function mountNetwork(container) {
         const size = { w: w.ext.x1 - w.ext.x0, h: w.ext.y1 - w.ext.y0 };
         let candidates;
         if (w.kind === 'edge') candidates = edgeCandidates(w.ref.e, size);
-        else if (w.kind === 'header') {
-          // above the layer's first unit (beside its bias node), else below the last
-          candidates = [{ x: w.first.x, y: w.first.y - r - 4 - size.h / 2 }, { x: w.last.x, y: w.last.y + r + 4 + size.h / 2 },
-            { x: w.first.x + size.w / 2 + 14, y: w.first.y - r - 4 - size.h / 2 }, { x: w.first.x - size.w / 2 - 14, y: w.first.y - r - 4 - size.h / 2 }];
-        } else {
+        else {
           candidates = unitCandidates(w.ref.u, r, size);
           // one-line labels sit beside their unit first (rows are close)
           if (w.how === 'compact') candidates = [candidates[1], candidates[2], ...candidates.slice(3), candidates[0]];

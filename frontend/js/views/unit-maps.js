@@ -7,7 +7,9 @@
 // {key, weights, units} (units[l][j][p]: activation of unit j + 1 of non-input layer l + 1 at
 // grid point p) and asked again only when the weights change (it is cached per weights
 // version: the session's weights array), at most one request in flight and, while training,
-// one every 200 ms.
+// one every 200 ms. A Step needs none: it asks /step for the same grids (grid_units) and
+// publishes them with the step's weights when the animation reaches the update (controls.js),
+// so they are already fresh here.
 // - Hovering a hidden unit in the network view, or selecting one, publishes state.unitView =
 //   {layer, unit}: views/heatmap.js then draws that unit's activation (the hover wins; leaving
 //   it goes back to the selection, else the output).
@@ -21,8 +23,9 @@
 import { getState, setState, subscribe } from '../state.js';
 import { predictUnits } from '../api.js';
 import { divergingInto, GRID, unitRange } from './heatmap.js';
+import { thumbnailsFor, unitGridsWanted } from '../unit-grids.js';
 
-export const MAX_THUMB_UNITS = 8;
+export { MAX_THUMB_UNITS, thumbnailsFor } from '../unit-grids.js';
 const MIN_INTERVAL_MS = 200;
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -34,23 +37,12 @@ function unitOf(node) {
 
 const same = (a, b) => (a === b) || (!!a && !!b && a.layer === b.layer && a.unit === b.unit);
 
-/** Whether a network gets thumbnails: 2 inputs and at most MAX_THUMB_UNITS units in every layer. */
-export function thumbnailsFor(sizes) {
-  return sizes[0] === 2 && sizes.every((n) => n <= MAX_THUMB_UNITS);
-}
-
 export function mountUnitMaps(container) {
   let hover = null;
   let inFlight = false;
   let lastRequest = 0;
   let timer = 0;
   let alive = true;
-
-  function wanted(st) {
-    const s = st.session;
-    if (!s || !s.dataset || s.network.layers[0] !== 2 || !st.heatmapGrid) return false;
-    return thumbnailsFor(s.network.layers) || !!st.unitView;
-  }
 
   function fresh(st) {
     const g = st.unitGrid;
@@ -60,7 +52,7 @@ export function mountUnitMaps(container) {
   // one request in flight, ≥ MIN_INTERVAL_MS apart while training, always ending on the latest weights
   function request() {
     const st = getState();
-    if (!alive || inFlight || !wanted(st) || fresh(st)) return;
+    if (!alive || inFlight || !unitGridsWanted(st) || fresh(st)) return;
     const wait = st.training ? lastRequest + MIN_INTERVAL_MS - Date.now() : 0;
     if (wait > 0) {
       if (!timer) timer = setTimeout(() => { timer = 0; request(); }, wait);
@@ -73,6 +65,7 @@ export function mountUnitMaps(container) {
       .then((res) => {
         const now = getState();
         if (!alive || now.session?.id !== session.id || now.heatmapGrid?.key !== heatmapGrid.key) return;
+        if (fresh(now)) return; // a step brought the newer weights' grids meanwhile
         setState({ unitGrid: { key: heatmapGrid.key, weights: session.weights, step: session.step, units: res.units } });
       })
       .catch(() => {}) // the heatmap says what failed; the maps just stay as they were

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ...engine import InputError
 from .. import schemas
 from ..deps import store_of
-from ..limits import check_dataset_size
+from ..limits import check_dataset_size, check_unit_cells
 from ..run import INLINE_MAX_ROWS, on_session
 from ..serialize import backward_trace, forward_trace, json_response, step_trace
 from .sessions import NOT_FOUND
@@ -39,10 +40,16 @@ async def step(session_id: str, body: schemas.StepBody, request: Request):
     grid = body.grid
     if grid is not None:
         check_dataset_size(grid.n * grid.n, request.app.state.settings, "grid.n")
+    elif body.units:
+        raise InputError("units", "units are the activations on a grid: give a grid too")
 
     def run(session):
+        if body.units:
+            check_unit_cells(session, grid.n * grid.n)
         result = session.sgd_step(body.x, body.y, body.index, body.learning_rate,
-                                  None if grid is None else (tuple(grid.x1), tuple(grid.x2), grid.n))
+                                  None if grid is None else (tuple(grid.x1), tuple(grid.x2), grid.n),
+                                  units=body.units)
         return json_response(step_trace(result, session))
     return await on_session(store_of(request), session_id, run,
-                            inline=grid is None or grid.n * grid.n <= INLINE_MAX_ROWS)
+                            inline=grid is None or (grid.n * grid.n <= INLINE_MAX_ROWS
+                                                    and not body.units))

@@ -9,7 +9,7 @@ from ...sessions import SessionStore
 from .. import schemas
 from ..config import Settings
 from ..deps import get_settings, get_store, store_of
-from ..limits import check_dataset_size
+from ..limits import check_dataset_size, check_unit_cells
 from ..run import INLINE_MAX_ROWS, on_session
 from ..serialize import gradcheck_result, json_response
 from .sessions import NOT_FOUND
@@ -106,11 +106,7 @@ async def predict(session_id: str, body: schemas.PredictBody, request: Request):
 
 
 def _with_units(session, points: np.ndarray, field: str):
-    cells = points.shape[0] * sum(session.arch.layers[1:])
-    if cells > schemas.MAX_UNIT_CELLS:
-        raise InputError("units", f"{points.shape[0]} points × {sum(session.arch.layers[1:])} "
-                         f"units = {cells:,} values, over the limit of {schemas.MAX_UNIT_CELLS:,}; "
-                         "ask for a coarser grid")
+    check_unit_cells(session, points.shape[0])
     return json_response({"Y": session.predict_points(points, field),
                           "units": session.units(points, field)})
 
