@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,13 +32,19 @@ import httpx
 SESSIONS = 200
 THROUGHPUT_CONNECTIONS = 32
 STUDENTS = 200
+WRK_THREADS = 1          # wrk's threads (each an event loop on its own core at most)
 TARGET = 1.7
 LUA = """
 local ids = {%s}
+local requests = {}
+init = function(args)          -- formatted once: wrk's own CPU per request stays small
+  for i, id in ipairs(ids) do
+    requests[i] = wrk.format("POST", "/api/sessions/" .. id .. "/step",
+                             {["Content-Type"] = "application/json"}, "{}")
+  end
+end
 request = function()
-  local id = ids[math.random(#ids)]
-  return wrk.format("POST", "/api/sessions/" .. id .. "/step",
-                    {["Content-Type"] = "application/json"}, "{}")
+  return requests[math.random(#requests)]
 end
 """
 
@@ -56,9 +63,57 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("redis-server did not start")
 
 
-def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (uvicorn's supervisor and its workers)."""
+    out = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out += _tree(int(child))
+    except OSError:
+        pass
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU seconds of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    tck = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / tck, sum(fields[:8]) / tck
+
+
+def wrk(url: str, script: Path, connections: int, seconds: float,
+        watch: dict[str, list[int]] | None = None) -> dict:
+    """One wrk run; with `watch` ({component: pids}), the CPU seconds each component used
+    per request, the load generator's own (wrk: its rusage) and the whole machine's."""
+    watch = watch or {}
+    before = {name: cpu_seconds(pids) for name, pids in watch.items()}
+    each0 = {pid: cpu_seconds([pid]) for pid in watch.get("server", [])}
+    busy0, total0 = machine_cpu()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:g}s",
+                             "--latency", "-s", str(script), url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)     # wrk, waited for: its own CPU
+    busy1, total1 = machine_cpu()
+    after = {name: cpu_seconds(pids) for name, pids in watch.items()}
+    each = sorted((cpu_seconds([pid]) - t for pid, t in each0.items()), reverse=True)
+    if proc.returncode:
+        raise RuntimeError(f"wrk failed: {err}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
     for pct in ("50", "99"):
@@ -68,13 +123,25 @@ def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
             lat[f"p{pct}"] = value
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, **lat, "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": sock.group(1) if sock else None}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu = {name: (after[name] - before[name]) / max(requests, 1) for name in watch}
+    # the server's processes, busiest first, as CPU-seconds per wall second (1.0 = one core)
+    cpu["server_processes_cores"] = [round(t / seconds, 2) for t in each if t > 0.01 * seconds]
+    cpu["wrk"] = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / max(requests, 1)
+    cpu["machine"] = (busy1 - busy0) / max(requests, 1)
+    cpu["machine_busy_fraction"] = (busy1 - busy0) / max(total1 - total0, 1e-9)
+    return {"rps": rps, **lat, "requests": requests,
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": sock.group(1) if sock else None, "cpu_per_request": cpu}
 
 
 def run_config(name: str, extra: list[str], seconds: float, sessions: int,
-               tmp: Path) -> dict:
+               tmp: Path, redis_pid: int | None = None) -> dict:
     server = C.Server(extra).start(timeout=180)
+    assert server.proc is not None
+    watch = {"server": _tree(server.proc.pid)}
+    if redis_pid is not None:
+        watch["redis"] = [redis_pid]
     try:
         with httpx.Client(base_url=server.url, timeout=60) as c:
             ids = []
@@ -88,8 +155,9 @@ def run_config(name: str, extra: list[str], seconds: float, sessions: int,
         script = tmp / f"{name}.lua"
         script.write_text(LUA % ", ".join(f'"{i}"' for i in ids))
         wrk(server.url, script, THROUGHPUT_CONNECTIONS, min(2.0, seconds))   # warm-up
-        throughput = wrk(server.url, script, THROUGHPUT_CONNECTIONS, seconds)
-        students = wrk(server.url, script, STUDENTS, seconds)
+        watch["server"] = _tree(server.proc.pid)          # the workers, all started now
+        throughput = wrk(server.url, script, THROUGHPUT_CONNECTIONS, seconds, watch)
+        students = wrk(server.url, script, STUDENTS, seconds, watch)
         with httpx.Client(base_url=server.url, timeout=60) as c:   # every step counted once
             steps = sum(c.get(f"/api/sessions/{sid}").json()["step"] for sid in ids)
         return {"config": name, "throughput": throughput, "students": students,
@@ -119,7 +187,7 @@ def main(argv=None) -> int:
                 subprocess.run(["redis-cli", "-u", url, "flushall"], capture_output=True)
                 results.append(run_config(f"redis, {n} worker{'s' * (n > 1)}",
                                           ["--redis", url, "--workers", str(n)], seconds,
-                                          sessions, tmp))
+                                          sessions, tmp, redis.pid))
         finally:
             redis.terminate()
             redis.wait()
@@ -133,6 +201,17 @@ def main(argv=None) -> int:
                      str(t["non_2xx"] + s["non_2xx"])])
     print(C.table(["store", f"steps/s ({THROUGHPUT_CONNECTIONS} conn.)", "vs redis×1",
                    f"p50 ({STUDENTS} students)", "p99", "steps/s", "non-2xx"], rows))
+    cpu_rows = []
+    for r in results:
+        c = r["throughput"]["cpu_per_request"]
+        us = lambda k: f"{c[k] * 1e6:,.0f}" if k in c else "–"   # noqa: E731
+        cpu_rows.append([r["config"], us("server"), us("redis"), us("wrk"), us("machine"),
+                         f"{c['machine_busy_fraction'] * 100:.0f} %",
+                         " + ".join(f"{v:.2f}" for v in c["server_processes_cores"])])
+    print(f"CPU per step, µs ({THROUGHPUT_CONNECTIONS} connections; server = every worker "
+          "together; machine = every process here, other users' too):")
+    print(C.table(["store", "server", "redis", f"wrk ({WRK_THREADS} thread)", "machine",
+                   "machine busy", "cores used by each server process"], cpu_rows))
     two = next((r for r in results if r["config"] == "redis, 2 workers"), None)
     ok = None if two is None else two["speedup_vs_redis_1"] >= TARGET
     print(f"target ≥ {TARGET}× at 2 workers: {C.met(ok)}  (cores: {os.cpu_count()}; load "

@@ -21,7 +21,13 @@ from .exercises.exercise import Exercise
 from .exercises.store import ExerciseStore
 from .live.hub import Event, EventHub
 from .sessions.session import Session
-from .sessions.store import SessionStore
+from .sessions.store import SessionStore, WouldBlock
+
+
+class Stale(WouldBlock):
+    """`use(blocking=False)` ran the call on a local copy that turned out to be older than
+    the shared store's: nothing was saved, the copy is now up to date, run the call again
+    (api/run.py does, a few times, then waits for the session's lock)."""
 
 
 @runtime_checkable
@@ -91,7 +97,7 @@ class ClassRegistryAPI(Protocol):
     def touch(self, cls: Class) -> None: ...
 
 
-__all__ = ["SessionStoreAPI", "ExerciseStoreAPI", "EventHubAPI", "SubscriptionAPI",
+__all__ = ["Stale", "SessionStoreAPI", "ExerciseStoreAPI", "EventHubAPI", "SubscriptionAPI",
            "ClassRegistryAPI"]
 
 
