@@ -45,6 +45,24 @@ def test_a_stale_copy_is_not_saved_then_runs_again_up_to_date(redis_server):
         assert s.step == 2 and len(s.history) == 2
 
 
+def test_often_stale_copies_are_brought_up_to_date_before_the_call(redis_server):
+    a, b = two_stores(redis_server.url)
+    sid = a.create(SPEC).id
+    b.get(sid)
+    inline_step(a, sid)                              # B's copy is stale
+    b.stale_rate = 1.0                               # (as after many stale tries)
+    calls = []
+    real = b._commit_script
+    b._commit_script = lambda keys, args: calls.append(1) or real(keys=keys, args=args)
+    assert inline_step(b, sid) == 2                  # no Stale: PEEK updated it first
+    assert calls == [1] and stored(a, sid) == (3, 2)
+    assert flat(b.peek(sid)) == flat(a.get(sid))
+    assert b.stale_rate == 1.0                       # it was stale (found by PEEK)
+    for _ in range(40):
+        inline_step(b, sid)                          # these were not: back to optimistic
+    assert b.stale_rate < 0.25
+
+
 def test_a_lock_held_elsewhere_or_a_follower_sends_the_change_to_the_lock_path(redis_server):
     a, b = two_stores(redis_server.url)
     sid = a.create(SPEC).id
@@ -107,10 +125,31 @@ def test_two_processes_stepping_at_random_equal_the_same_steps_in_one(redis_serv
             losses.append(await on_session(rng.choice((a, b)), sid, run))
         return losses
     losses = asyncio.run(go())
-    assert calls[a] > 100 and calls[b] > 100 and sum(calls.values()) > 500   # stale ones ran again
+    assert calls[a] > 100 and calls[b] > 100 and sum(calls.values()) > 400   # stale ones ran again
+    assert a.stale_rate > 0.25 and b.stale_rate > 0.25      # so they PEEK first by now
     expected = [(r.example_index, r.loss_after)
                 for r in (reference.sgd_step() for _ in range(400))]
     assert losses == expected
     assert a.get(sid).step == 400 and b.get(sid).step == 400
     assert np.array_equal(np.array(flat(a.get(sid))), np.array(flat(reference)))
     assert stored(a, sid) == (401, 100)       # 400 saves; the undo list capped at 100
+
+
+def test_every_key_keeps_its_time_to_live_when_writes_skip_the_refresh(redis_server):
+    """Inline writes refresh the keys' TTL at most every touch_every s; an undo list that a
+    write creates anew (after every level was undone) gets one at once."""
+    a, _ = two_stores(redis_server.url)
+    sid = a.create(SPEC).id
+    h, undo = a.conn.key(sid), a.conn.key(sid, "undo")
+    inline_step(a, sid)
+    with a.use(sid) as s:
+        s.undo()
+    assert not a.r.exists(undo)                       # emptied: Redis removed the list
+    a._touched[sid] = a.clock()                       # refreshed just now: no PEXPIRE due
+    a.r.persist(h)
+    assert inline_step(a, sid) == 1
+    assert a.r.pttl(undo) > 0                         # the new list expires
+    assert a.r.pttl(h) == -1                          # (not refreshed: not due)
+    a._touched[sid] = float("-inf")                   # due again
+    inline_step(a, sid)
+    assert 0 < a.r.pttl(h) <= a._ttl_ms and 0 < a.r.pttl(undo) <= a._ttl_ms

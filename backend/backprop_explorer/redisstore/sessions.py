@@ -76,13 +76,18 @@ return out
 """
 # Writes a journal: ARGV[4] undo levels kept, ARGV[5] ops (push/pop/meta, a value each)
 # from ARGV[6] on, then the new state; `writer` is recorded in `w` (a resend knows it).
+# ARGV[3] is the keys' time to live in ms, negative when this process refreshed it less
+# than touch_every ago (no PEXPIRE then, but for an undo list the push creates).
 WRITE = """
+local ttl = tonumber(ARGV[3])
 local levels = tonumber(ARGV[4])
 local i = 6
 for k = 1, tonumber(ARGV[5]) do
   local op = ARGV[i]
   if op == 'push' then
-    redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+    if redis.call('LPUSH', KEYS[2], ARGV[i + 1]) == 1 then
+      redis.call('PEXPIRE', KEYS[2], math.abs(ttl))
+    end
     redis.call('LTRIM', KEYS[2], 0, levels - 1)
   elseif op == 'pop' then
     redis.call('LPOP', KEYS[2])
@@ -94,8 +99,10 @@ for k = 1, tonumber(ARGV[5]) do
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[i], 'w', writer)
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
 """
 SAVE = """
 local f = redis.call('HMGET', KEYS[1], 'v', 'mv', 'w')
@@ -128,7 +135,7 @@ if n >= 0 then
   elseif followed > 0 then code = -5 end
 end
 if code == 1 and (f[1] ~= ARGV[1] or f[2] ~= ARGV[2]) then code = 0 end
-if code ~= 1 or n < 0 then
+if (code ~= 1 or n < 0) and tonumber(ARGV[3]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
@@ -145,6 +152,24 @@ if n < 0 then return {1, tonumber(f[1]), f[2], followed} end
 local writer = ARGV[last + 1]
 """ + WRITE + """return {1, v, redis.call('HGET', KEYS[1], 'mv'), 0}
 """
+# Before an inline call, when this process's copies are often stale (another process
+# changed the session since): the stored state if the copy's version is not the stored one,
+# so the call runs once on the right weights rather than twice. FETCH's reply, no lock.
+PEEK = """
+local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
+if not f[1] then return {-1} end
+local out = {1, f[1], f[2], false, false, 0,
+             redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
+if f[1] ~= ARGV[1] then
+  out[4] = redis.call('HGET', KEYS[1], 'state')
+  out[6] = redis.call('LLEN', KEYS[2])
+end
+if f[2] ~= ARGV[2] then out[5] = redis.call('HGET', KEYS[1], 'meta') end
+return out
+"""
+# stale fraction of this process's inline calls (moving average) above which they PEEK
+# first: a stale try costs the call's work and a script call again, a PEEK one script call
+PEEK_ABOVE = 0.25
 RESERVE = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'ok' end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'max_sessions' end
@@ -254,6 +279,8 @@ class RedisSessionStore:
         self._reserve = conn.script(RESERVE)
         self._forget = conn.script(FORGET)
         self._commit_script = conn.hot_script(COMMIT)
+        self._peek_script = conn.hot_script(PEEK)
+        self.stale_rate = 0.0       # moving average of the inline calls that found it stale
         self._attempt_prefix = f"{secrets.token_hex(6)}:"     # this process's COMMIT ids
         self._attempts = itertools.count(1)
         self._live: dict[str, Session] = {}
@@ -535,6 +562,7 @@ class RedisSessionStore:
         try:
             if self._live.get(sid) is not session:        # replaced meanwhile
                 raise Stale(sid)
+            peeked = self.stale_rate > PEEK_ABOVE and self._peek(sid)
             session.journal.clear()
             try:
                 yield session
@@ -543,15 +571,38 @@ class RedisSessionStore:
                     self._drop(sid)
                 # the copy may have been stale: the lock path runs it again, up to date
                 raise WouldBlock(sid) from None
-            self._commit(session)
+            try:
+                self._commit(session)
+            except Stale:
+                self.stale_rate += 0.05 * (1.0 - self.stale_rate)
+                raise
+            self.stale_rate += 0.05 * (peeked - self.stale_rate)
         finally:
             session.lock.release()
+
+    def _peek(self, sid: str) -> bool:
+        """Bring the local copy up to date before the call (PEEK); whether it was stale."""
+        v, mv = self._version.get(sid, (b"", b""))
+        try:
+            reply = self._peek_script(keys=self._fetch_keys(sid), args=[v, mv])
+        except RedisError as exc:
+            raise unavailable(exc, "read the session") from exc
+        if reply[0] == -1:
+            self._drop(sid)
+            raise NotFound(f"session {sid!r} not found")
+        if reply[3] is None and reply[4] is None:
+            return False
+        before = self._live.get(sid)
+        if self._refresh(sid, reply) is not before:       # new settings: a new copy
+            raise Stale(sid)
+        return True
 
     def _commit(self, session: Session) -> None:
         sid = session.id
         journal = session.journal
         v, mv = self._version.get(sid, (b"", b""))
-        args: list[Any] = [v, mv, self._ttl_ms, HISTORY_LEVELS]
+        due = self.clock() - self._touched.get(sid, float("-inf")) > self.touch_every
+        args: list[Any] = [v, mv, self._ttl_ms if due else -self._ttl_ms, HISTORY_LEVELS]
         if journal:
             ops = self._journal_ops(session)
             args += [len(ops) // 2, *ops, _session_blob(session),
