@@ -62,8 +62,10 @@ if ARGV[1] ~= '' then
     return {0, redis.call('PTTL', KEYS[3])}
   end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
 local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
 local out = {1, f[1], f[2], false, false, 0,
              redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
@@ -153,20 +155,9 @@ local writer = ARGV[last + 1]
 """ + WRITE + """return {1, v, redis.call('HGET', KEYS[1], 'mv'), 0}
 """
 # Before an inline call, when this process's copies are often stale (another process
-# changed the session since): the stored state if the copy's version is not the stored one,
-# so the call runs once on the right weights rather than twice. FETCH's reply, no lock.
-PEEK = """
-local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
-if not f[1] then return {-1} end
-local out = {1, f[1], f[2], false, false, 0,
-             redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
-if f[1] ~= ARGV[1] then
-  out[4] = redis.call('HGET', KEYS[1], 'state')
-  out[6] = redis.call('LLEN', KEYS[2])
-end
-if f[2] ~= ARGV[2] then out[5] = redis.call('HGET', KEYS[1], 'meta') end
-return out
-"""
+# changed the session since), FETCH without the lock nor a TTL refresh (ARGV[1] '', ARGV[5]
+# negative): the stored state if the copy is not the stored version, so the call runs once
+# on the right weights rather than twice (PEEK).
 # stale fraction of this process's inline calls (moving average) above which they PEEK
 # first: a stale try costs the call's work and a script call again, a PEEK one script call
 PEEK_ABOVE = 0.25
@@ -279,7 +270,7 @@ class RedisSessionStore:
         self._reserve = conn.script(RESERVE)
         self._forget = conn.script(FORGET)
         self._commit_script = conn.hot_script(COMMIT)
-        self._peek_script = conn.hot_script(PEEK)
+        self._peek_script = conn.hot_script(FETCH)
         self.stale_rate = 0.0       # moving average of the inline calls that found it stale
         self._attempt_prefix = f"{secrets.token_hex(6)}:"     # this process's COMMIT ids
         self._attempts = itertools.count(1)
@@ -584,7 +575,7 @@ class RedisSessionStore:
         """Bring the local copy up to date before the call (PEEK); whether it was stale."""
         v, mv = self._version.get(sid, (b"", b""))
         try:
-            reply = self._peek_script(keys=self._fetch_keys(sid), args=[v, mv])
+            reply = self._peek_script(keys=self._fetch_keys(sid), args=["", 0, v, mv, -1])
         except RedisError as exc:
             raise unavailable(exc, "read the session") from exc
         if reply[0] == -1:
