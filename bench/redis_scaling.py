@@ -8,7 +8,10 @@ per-example step on one of SESSIONS lecture 2-2-1 sessions with a dataset, picke
 latency: 200 connections (200 simulated students), p50/p99 from wrk's --latency. Target:
 ≥ 1.7× the 1-worker Redis throughput with 2 workers on 2 cores. The load generator, Redis
 and the servers share this machine's cores (and, here, other users' work: the load average
-is reported with the figures).
+is reported with the figures), so each run also reports the CPU seconds per step of the
+server processes (each worker's share of a core too), of redis-server, of wrk and of the
+whole machine (/proc), which tell what bounds the throughput. Redis is reached over a Unix
+socket and over TCP (--transport), each on a redis-server of its own with AOF everysec.
 
 Run:  .venv/bin/python bench/redis_scaling.py           (needs redis-server and wrk: apt)
       .venv/bin/python bench/redis_scaling.py --quick   (tiny setting)
