@@ -195,9 +195,10 @@ def main(argv: list[str] | None = None) -> None:
         if "http" in options:           # a class made from the settings: by name, rebuilt there
             options["http"] = "backprop_explorer.api.app:EnvironmentHttpProtocol"
         reserved.close()
-        uvicorn.run("backprop_explorer.api.app:app_from_environment", factory=True,
-                    workers=settings.workers, host=settings.host, port=settings.port,
-                    log_level=settings.log_level, access_log=False, **options)
+        from .workers import serve  # each worker on a SO_REUSEPORT socket of its own
+        serve("backprop_explorer.api.app:app_from_environment", workers=settings.workers,
+              host=settings.host, port=settings.port, log_level=settings.log_level,
+              access_log=False, **options)
         return
     app = create_app(settings)
     release_when_started(app, reserved)

@@ -21,7 +21,13 @@ from .exercises.exercise import Exercise
 from .exercises.store import ExerciseStore
 from .live.hub import Event, EventHub
 from .sessions.session import Session
-from .sessions.store import SessionStore
+from .sessions.store import SessionStore, WouldBlock
+
+
+class Stale(WouldBlock):
+    """`use(blocking=False)` ran the call on a local copy that turned out to be older than
+    the shared store's: nothing was saved, the copy is now up to date, run the call again
+    (api/run.py does, a few times, then waits for the session's lock)."""
 
 
 @runtime_checkable
@@ -76,10 +82,20 @@ class EventHubAPI(Protocol):
     async def subscribe(self, topic: str, last_seq: int | None) -> Any: ...
 
 
+class WrongCodesAPI(Protocol):
+    """The wrong-join-code rate limit (WRONG_CODES per WRONG_WINDOW per client address):
+    in this process (embedded), for all processes together (Redis: the window on Redis's
+    clock)."""
+    def wait(self, client: str, now: float) -> int: ...
+    def record(self, client: str, now: float) -> None: ...
+
+
 @runtime_checkable
 class ClassRegistryAPI(Protocol):
     """The live classes (their own lock `cls.lock` guards each one's students, questions
-    and answers)."""
+    and answers), and the wrong-code limit."""
+    @property
+    def wrong_codes(self) -> WrongCodesAPI: ...
     def count(self) -> int: ...
     def code_taken(self, code: str) -> bool: ...
     def add(self, cls: Class, max_classes: int) -> None: ...
@@ -91,7 +107,7 @@ class ClassRegistryAPI(Protocol):
     def touch(self, cls: Class) -> None: ...
 
 
-__all__ = ["SessionStoreAPI", "ExerciseStoreAPI", "EventHubAPI", "SubscriptionAPI",
+__all__ = ["Stale", "WrongCodesAPI", "SessionStoreAPI", "ExerciseStoreAPI", "EventHubAPI", "SubscriptionAPI",
            "ClassRegistryAPI"]
 
 

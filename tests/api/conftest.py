@@ -51,6 +51,13 @@ def make_store(settings: Settings, request: pytest.FixtureRequest, **limits):
                              max_session_bytes=settings.max_session_bytes, **limits)
 
 
+@pytest.fixture(scope="module")
+def module_store(request):
+    """One store under test for a whole module (for hundreds of cases a fresh app each
+    costs more than the case): embedded, or Redis under a prefix of its own."""
+    return make_store(Settings(memory=True, demo_session=False), request, max_sessions=10_000)
+
+
 @pytest.fixture
 def api(settings, request):
     app = create_app(settings, make_store(settings, request))

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
 from backprop_explorer.engine import ACTIVATIONS, LOSSES, dispatch
-from backprop_explorer.sessions import SessionStore
 
 RTOL = 1e-12
 
@@ -31,10 +30,10 @@ def close(a, b, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared():
-    """One app for the 600 cases (a fresh app per case costs more than the case)."""
+def shared(module_store):
+    """One app for the 600 cases, on the store under test (BPE_TEST_STORE: conftest.py)."""
     settings = Settings(memory=True, demo_session=False)
-    app = create_app(settings, SessionStore(max_sessions=10_000))
+    app = create_app(settings, module_store)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client)
 

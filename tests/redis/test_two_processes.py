@@ -4,31 +4,23 @@ applied exactly once each, in some order, bit for bit as if one after the other;
 followed through A keeps going through B when A is killed."""
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "classroom"))
+import http_sessions  # noqa: E402
 from class_helpers import Listener  # noqa: E402  (tests/classroom: the SSE reader)
+from http_sessions import concurrent_steps_equal_sequential, state  # noqa: E402
 
 DATASET = {"dataset": {"name": "xor", "n": 12, "seed": 3}}
 
 
 def create(url: str) -> dict:
-    r = httpx.post(f"{url}/api/sessions", json=DATASET, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def state(url: str, sid: str) -> dict:
-    r = httpx.get(f"{url}/api/sessions/{sid}", timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()
+    return http_sessions.create(url, **DATASET)
 
 
 def test_create_on_a_step_on_b_read_on_a(pair):
@@ -47,25 +39,8 @@ def test_create_on_a_step_on_b_read_on_a(pair):
 
 
 def test_200_concurrent_steps_over_both_are_200_sequential_ones(pair):
-    a, b = pair.a.url, pair.b.url
-    shared, alone = create(a)["id"], create(b)["id"]
-    with httpx.Client(timeout=60) as c:
-        for _ in range(200):                                   # the reference: one by one
-            assert c.post(f"{a}/api/sessions/{alone}/step", json={}).status_code == 200
-
-    def step(i: int) -> int:
-        with httpx.Client(timeout=60) as c:
-            return c.post(f"{(a, b)[i % 2]}/api/sessions/{shared}/step", json={}).status_code
-
-    with ThreadPoolExecutor(16) as pool:
-        codes = list(pool.map(step, range(200)))
-    assert codes == [200] * 200
-    got, want = state(b, shared), state(a, alone)
-    assert got["step"] == 200 and want["step"] == 200
-    assert got["epoch"] == want["epoch"] and got["dataset"] == want["dataset"]
-    # JSON floats are shortest round-trip reprs: equal text is equal float64 bits
-    assert json.dumps(got["weights"]) == json.dumps(want["weights"])
-    assert got["history"] == want["history"] == 100
+    got = concurrent_steps_equal_sequential([pair.a.url, pair.b.url], DATASET, {})
+    assert got["history"] == 100                      # the capped undo list
 
 
 def listen(url: str, last_id: int | None = None) -> Listener:

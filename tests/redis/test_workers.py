@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import httpx
-from redis_server import LiveServer, RedisServer, free_port
+from redis_server import LiveServer, free_port
 from test_two_processes import create, listen, next_state, state
 
 
@@ -39,10 +39,12 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
-def test_four_workers_serve_one_class_and_losing_one_loses_nothing(tmp_path):
-    redis = RedisServer(tmp_path / "redis").start()
-    server = LiveServer("--redis", redis.url, "--workers", "4", "--no-demo",
-                        "--log-level", "warning")
+def test_four_workers_serve_one_class_and_losing_one_loses_nothing(redis_server):
+    # the run's redis-server (the in-process tests there use key prefixes of their own);
+    # a short graceful shutdown: the student's open event stream would hold each worker's
+    # for the default 10 s, and the supervisor's stop waits for all of them
+    server = LiveServer("--redis", redis_server.url, "--workers", "4", "--no-demo",
+                        "--log-level", "warning", "--shutdown-timeout", "1")
     try:
         server.start(timeout=240)
         url = server.url
@@ -97,4 +99,3 @@ def test_four_workers_serve_one_class_and_losing_one_loses_nothing(tmp_path):
                     break
     finally:
         server.stop(signal.SIGTERM)
-        redis.stop()

@@ -10,59 +10,33 @@ different sessions don't wait for each other.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
+
+# the HTTP session helpers shared with the multi-process tests (tests/redis)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redis"))
+from http_sessions import concurrent_steps_equal_sequential  # noqa: E402
+from http_sessions import create as _create  # noqa: E402
+from http_sessions import state as _state  # noqa: E402
 
 LECTURE_EXAMPLE = {"x": [1.0, -1.0], "y": [1.0]}
 N_STEPS = 200
 N_THREADS = 16
 
 
-def _create(url: str, **spec) -> dict:
-    r = httpx.post(url + "/api/sessions", json=spec, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def _state(url: str, sid: str) -> dict:
-    r = httpx.get(f"{url}/api/sessions/{sid}", timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 @pytest.mark.timeout(180)
 def test_200_concurrent_steps_equal_200_sequential_steps(live_server):
-    url = live_server
-    concurrent = _create(url, preset="lecture")["id"]
-    sequential = _create(url, preset="lecture")["id"]
-    local = threading.local()
-
-    def step(_: int) -> int:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=url, timeout=60)
-        r = local.client.post(f"/api/sessions/{concurrent}/step", json=LECTURE_EXAMPLE)
-        assert r.status_code == 200, r.text
-        return r.json()["step"]
-
-    with ThreadPoolExecutor(N_THREADS) as pool:
-        steps = list(pool.map(step, range(N_STEPS)))
-    # each call saw the session alone: the step numbers are a permutation of 1..200
-    assert sorted(steps) == list(range(1, N_STEPS + 1))
-
-    with httpx.Client(base_url=url, timeout=30) as client:
-        for i in range(N_STEPS):
-            r = client.post(f"/api/sessions/{sequential}/step", json=LECTURE_EXAMPLE)
-            assert r.status_code == 200 and r.json()["step"] == i + 1, r.text
-
-    a, b = _state(url, concurrent), _state(url, sequential)
-    assert a["step"] == b["step"] == N_STEPS
-    assert a["weights"] == b["weights"]          # exact float equality
-    assert a["history"] == b["history"]
-    first = _create(url, preset="lecture")
-    assert a["weights"] != first["weights"]      # the steps really changed something
+    got = concurrent_steps_equal_sequential([live_server], {"preset": "lecture"},
+                                            LECTURE_EXAMPLE, N_STEPS, N_THREADS)
+    assert got["history"] == 100                 # every step an undo level, capped
+    assert got["weights"] != _create(live_server, preset="lecture")["weights"]   # changed
 
 
 @pytest.mark.timeout(120)

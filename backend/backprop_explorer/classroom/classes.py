@@ -100,10 +100,39 @@ class Class:
         return q
 
 
+class WrongCodes:
+    """The wrong join codes of each client address in the last WRONG_WINDOW seconds, in
+    this process (the embedded registry's; RedisClasses counts them for every process)."""
+
+    def __init__(self) -> None:
+        self._wrong: dict[str, deque[float]] = {}
+        self._guard = threading.Lock()
+
+    def wait(self, client: str, now: float) -> int:
+        """Seconds until this client may try a code again (0: now)."""
+        with self._guard:
+            wrong = self._wrong.get(client)
+            while wrong and now - wrong[0] > WRONG_WINDOW:
+                wrong.popleft()
+            if wrong is not None and len(wrong) >= WRONG_CODES:
+                return max(1, int(WRONG_WINDOW - (now - wrong[0])) + 1)
+            return 0
+
+    def record(self, client: str, now: float) -> None:
+        with self._guard:
+            wrong = self._wrong.get(client)
+            if wrong is None:
+                if len(self._wrong) >= MAX_CLIENTS_TRACKED:
+                    self._wrong.pop(next(iter(self._wrong)))
+                wrong = self._wrong[client] = deque()
+            wrong.append(now)
+
+
 class LocalClasses:
     """The classes of this process, in memory (the embedded registry)."""
 
     def __init__(self) -> None:
+        self.wrong_codes = WrongCodes()
         self._classes: dict[str, Class] = {}
         self._by_code: dict[str, Class] = {}
         self._by_session: dict[str, list[Class]] = {}
@@ -172,8 +201,6 @@ class ClassRoom:
         self.idle_timeout = idle_timeout
         self.clock = clock
         self.registry = registry if registry is not None else LocalClasses()
-        self._wrong: dict[str, deque[float]] = {}
-        self._guard = threading.Lock()
 
     def __len__(self) -> int:
         return self.registry.count()
@@ -238,20 +265,13 @@ class ClassRoom:
     # ---- joining ----
     def join(self, typed_code: str, name: str | None, client: str) -> tuple[Class, Student]:
         now = self.clock()
-        with self._guard:
-            wrong = self._wrong.get(client)
-            while wrong and now - wrong[0] > WRONG_WINDOW:
-                wrong.popleft()
-            if wrong is not None and len(wrong) >= WRONG_CODES:
-                retry = max(1, int(WRONG_WINDOW - (now - wrong[0])) + 1)
-                raise TooManyWrongCodes(retry)
-            cls = self.registry.by_code(codes.normalise(typed_code))
-            if cls is None:
-                if wrong is None:
-                    if len(self._wrong) >= MAX_CLIENTS_TRACKED:
-                        self._wrong.pop(next(iter(self._wrong)))
-                    wrong = self._wrong[client] = deque()
-                wrong.append(now)
+        wrong = self.registry.wrong_codes
+        retry = wrong.wait(client, now)
+        if retry:
+            raise TooManyWrongCodes(retry)
+        cls = self.registry.by_code(codes.normalise(typed_code))
+        if cls is None:
+            wrong.record(client, now)
         if cls is None or cls.closed or now - cls.last_active > self.idle_timeout:
             raise NotFound("no live class has this code")
         with cls.lock:

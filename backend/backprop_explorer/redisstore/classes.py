@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import secrets
 import threading
 import time
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..classroom.classes import Class
+from ..classroom.classes import WRONG_CODES, WRONG_WINDOW, Class
 from ..sessions.errors import LimitReached, StorageError
 from .conn import Redis, guarded, unavailable
 
@@ -53,6 +54,45 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('DEL', KEYS[2])
 return v
 """
+
+# the wrong-join-code window of one client address, on Redis's clock (the processes'
+# clocks are their own): a sorted set of the attempts' times, trimmed to the window.
+# KEYS: the set; ARGV: window s, limit, record (1/0), a unique member. → seconds to wait
+WRONG = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  return math.max(1, math.floor(window - (now - oldest)) + 1)
+end
+if ARGV[3] == '1' then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+end
+return 0
+"""
+
+
+class RedisWrongCodes:
+    """WrongCodes (classroom/classes.py) for every process together: `now` is ignored."""
+
+    def __init__(self, conn: Redis) -> None:
+        self.conn = conn
+        self._script = conn.script(WRONG)
+
+    def _call(self, client: str, record: bool) -> int:
+        return int(self._script(keys=[self.conn.key(f"wrong:{client}")], args=[
+            WRONG_WINDOW, WRONG_CODES, 1 if record else 0, secrets.token_hex(8)]))
+
+    @guarded("check the join-code limit")
+    def wait(self, client: str, now: float) -> int:
+        return self._call(client, False)
+
+    @guarded("count a wrong join code")
+    def record(self, client: str, now: float) -> None:
+        self._call(client, True)
 
 
 def dump(cls: Class) -> bytes:
@@ -121,6 +161,7 @@ class RedisClasses:
         self._touched: dict[str, float] = {}
         self._guard = threading.Lock()
         self._all = conn.glob("classes")
+        self.wrong_codes = RedisWrongCodes(conn)
 
     def _doc(self, class_id: str) -> str:
         return self.conn.key(f"class:{class_id}")

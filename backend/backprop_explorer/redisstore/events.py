@@ -3,8 +3,9 @@ process reaches subscribers of every process, and Last-Event-ID resumes on any o
 
 Per topic (a session's id, or a class's audience): <p>:{topic}:seq (the last sequence
 number), <p>:{topic}:events (a Stream capped at KEEP entries, MAXLEN ~: seq, name, data,
-close) and <p>:{topic}:watched (set by subscribers, for LINGER seconds after the last one
-left, so a reconnect can resume). Publishing to a topic nobody watches costs one script
+close), <p>:{topic}:watched (set by subscribers, for LINGER seconds after the last one
+left, so a reconnect can resume) and <p>:{topic}:subscribers (the max_subscribers limit,
+counted over every process: JOIN). Publishing to a topic nobody watches costs one script
 call and records nothing. Each subscriber reads the stream with XREAD BLOCK from where it
 is (one blocking connection per open stream); the sequence numbers tell it when it fell
 behind the cap (it then resyncs from a fresh snapshot, as with the in-process hub).
@@ -13,7 +14,7 @@ class), so their numbers and their order in the stream agree."""
 from __future__ import annotations
 
 import asyncio
-import threading
+import secrets
 import time
 from collections import deque
 from typing import Any
@@ -31,6 +32,21 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return seq
 """
 REFRESH_EVERY = 30.0       # seconds between a subscriber's renewals of the watched key
+LEASE = 120.0              # seconds a subscriber counts for the limit without a renewal
+# Subscribers of a topic, for every process together: a sorted set member → lease end (on
+# Redis's clock), so a killed process's subscribers stop counting LEASE s after its last
+# renewal. KEYS: the set; ARGV: limit (-1: no check, a renewal), lease s, member → 1 / 0
+JOIN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local limit = tonumber(ARGV[1])
+if limit >= 0 and redis.call('ZSCORE', KEYS[1], ARGV[3]) == false
+   and redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000))
+return 1
+"""
 
 
 class RedisEventHub:
@@ -40,8 +56,6 @@ class RedisEventHub:
         self.max_subscribers = max_subscribers
         self._next_seq = conn.script(NEXT_SEQ)
         self._linger_ms = int(LINGER * 1000)
-        self._count: dict[str, int] = {}          # this process's subscribers per topic
-        self._guard = threading.Lock()
         self._clients: dict[int, Any] = {}
 
     def _keys(self, topic: str) -> tuple[str, str, str]:
@@ -96,12 +110,20 @@ class RedisEventHub:
     def open(self, topic: str, last_seq: int | None):
         raise TypeError("RedisEventHub: use `await hub.subscribe(topic, last_seq)`")
 
+    def _subscribers(self, topic: str) -> str:
+        return self.conn.key(topic, "subscribers")
+
+    async def join(self, topic: str, member: str, limit: int) -> bool:
+        """Count `member` among the topic's subscribers (a renewal with limit -1); False
+        if the topic already has `limit` (every process's)."""
+        client = self.aclient()
+        return bool(await client.eval(JOIN, 1, self._subscribers(topic), limit, LEASE, member))
+
     async def subscribe(self, topic: str, last_seq: int | None) -> RedisSubscription:
-        with self._guard:
-            if self._count.get(topic, 0) >= self.max_subscribers:
-                raise TooManySubscribers(f"more than {self.max_subscribers} subscribers on "
-                                         "one topic")
-            self._count[topic] = self._count.get(topic, 0) + 1
+        member = secrets.token_hex(8)
+        if not await self.join(topic, member, self.max_subscribers):
+            raise TooManySubscribers(f"more than {self.max_subscribers} subscribers on "
+                                     "one topic")
         try:
             watched, seq_key, stream = self._keys(topic)
             client = self.aclient()
@@ -120,17 +142,15 @@ class RedisEventHub:
                 complete = last_seq < seq and bool(kept) and kept[0].seq == last_seq + 1
                 missed = kept if complete else None
         except BaseException:
-            self._leave(topic)
+            self._leave(topic, member)
             raise
-        return RedisSubscription(self, topic, position, seq, missed)
+        return RedisSubscription(self, topic, position, seq, missed, member)
 
-    def _leave(self, topic: str) -> None:
-        with self._guard:
-            n = self._count.get(topic, 0) - 1
-            if n > 0:
-                self._count[topic] = n
-            else:
-                self._count.pop(topic, None)
+    def _leave(self, topic: str, member: str) -> None:
+        try:
+            self.r.zrem(self._subscribers(topic), member)
+        except RedisError:
+            pass                   # its lease ends on its own
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -159,8 +179,9 @@ class _Entry(Event):
 
 class RedisSubscription:
     def __init__(self, hub: RedisEventHub, topic: str, position: bytes, seq: int,
-                 missed: list[Event] | None) -> None:
+                 missed: list[Event] | None, member: str) -> None:
         self._hub, self.topic, self._position = hub, topic, position
+        self._member = member
         self._expected = seq            # the last sequence number accounted for
         self.missed = missed
         self._buffer: deque[Event] = deque()
@@ -176,6 +197,7 @@ class RedisSubscription:
             try:
                 if time.monotonic() - self._refreshed > REFRESH_EVERY:
                     await client.set(watched, b"1", px=hub._linger_ms)
+                    await hub.join(self.topic, self._member, -1)      # renew the lease
                     self._refreshed = time.monotonic()
                 got = await client.xread({stream: self._position}, count=KEEP,
                                          block=max(1, int(timeout * 1000)))
@@ -203,4 +225,4 @@ class RedisSubscription:
         return self._closed
 
     def close(self) -> None:
-        self._hub._leave(self.topic)
+        self._hub._leave(self.topic, self._member)

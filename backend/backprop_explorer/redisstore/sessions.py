@@ -20,6 +20,7 @@ all (StorageError, 503). Reads take the lock too, so they see no half-made chang
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import struct
@@ -27,7 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from ..sessions.store import (
     refuse_too_big,
     session_bytes,
 )
+from ..stores import Stale
 from .conn import Redis, guarded, unavailable
 
 log = logging.getLogger("backprop_explorer")
@@ -60,8 +62,10 @@ if ARGV[1] ~= '' then
     return {0, redis.call('PTTL', KEYS[3])}
   end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
 local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
 local out = {1, f[1], f[2], false, false, 0,
              redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
@@ -72,15 +76,20 @@ end
 if f[2] ~= ARGV[4] then out[5] = redis.call('HGET', KEYS[1], 'meta') end
 return out
 """
-SAVE = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-2} end
-if redis.call('HGET', KEYS[1], 'v') ~= ARGV[2] then return {-3} end
+# Writes a journal: ARGV[4] undo levels kept, ARGV[5] ops (push/pop/meta, a value each)
+# from ARGV[6] on, then the new state; `writer` is recorded in `w` (a resend knows it).
+# ARGV[3] is the keys' time to live in ms, negative when this process refreshed it less
+# than touch_every ago (no PEXPIRE then, but for an undo list the push creates).
+WRITE = """
+local ttl = tonumber(ARGV[3])
 local levels = tonumber(ARGV[4])
 local i = 6
 for k = 1, tonumber(ARGV[5]) do
   local op = ARGV[i]
   if op == 'push' then
-    redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+    if redis.call('LPUSH', KEYS[2], ARGV[i + 1]) == 1 then
+      redis.call('PEXPIRE', KEYS[2], math.abs(ttl))
+    end
     redis.call('LTRIM', KEYS[2], 0, levels - 1)
   elseif op == 'pop' then
     redis.call('LPOP', KEYS[2])
@@ -90,13 +99,68 @@ for k = 1, tonumber(ARGV[5]) do
   end
   i = i + 2
 end
-redis.call('HSET', KEYS[1], 'state', ARGV[i])
+redis.call('HSET', KEYS[1], 'state', ARGV[i], 'w', writer)
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('DEL', KEYS[3])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+"""
+SAVE = """
+local f = redis.call('HMGET', KEYS[1], 'v', 'mv', 'w')
+if f[3] == ARGV[1] then return {1, tonumber(f[1]), f[2]} end  -- ours, saved (a resent call)
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-2} end
+if f[1] ~= ARGV[2] then return {-3} end
+local writer = ARGV[1]
+""" + WRITE + """redis.call('DEL', KEYS[3])
 return {1, v, redis.call('HGET', KEYS[1], 'mv')}
 """
+# The inline path (api/run.py, a small call on a session this process holds, nobody
+# following it): the call ran on the local copy; one script checks that the copy was the
+# stored version (v and mv) and, for a change, that no process holds the session's lock
+# and nobody follows it (watched / classes), then writes the journal as SAVE does, with
+# `w` = this attempt's unique id (a resent call finds its own write and reports it, never
+# a second one). Otherwise nothing is written and the reply is FETCH's with the stored
+# state (and meta when its version differs): -1 gone, 0 the copy was stale (run again),
+# -4 locked, -5 followed (take the lock path).
+# KEYS: FETCH's; ARGV: v, mv, ttl ms, levels, n ops (-1: a read), ops…, state, attempt id
+COMMIT = """
+local f = redis.call('HMGET', KEYS[1], 'v', 'mv', 'w')
+if not f[1] then return {-1} end
+local n = tonumber(ARGV[5])
+local last = 6 + 2 * math.max(n, 0)
+if n >= 0 and f[3] == ARGV[last + 1] then return {1, tonumber(f[1]), f[2], 0} end
+local followed = redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])
+local code = 1
+if n >= 0 then
+  if redis.call('EXISTS', KEYS[3]) == 1 then code = -4
+  elseif followed > 0 then code = -5 end
+end
+if code == 1 and (f[1] ~= ARGV[1] or f[2] ~= ARGV[2]) then code = 0 end
+if (code ~= 1 or n < 0) and tonumber(ARGV[3]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+if code ~= 1 then
+  local out = {code, f[1], f[2], false, false, 0, followed}
+  if n >= 0 or f[1] ~= ARGV[1] then
+    out[4] = redis.call('HGET', KEYS[1], 'state')
+    out[6] = redis.call('LLEN', KEYS[2])
+  end
+  if f[2] ~= ARGV[2] then out[5] = redis.call('HGET', KEYS[1], 'meta') end
+  return out
+end
+if n < 0 then return {1, tonumber(f[1]), f[2], followed} end
+local writer = ARGV[last + 1]
+""" + WRITE + """return {1, v, redis.call('HGET', KEYS[1], 'mv'), 0}
+"""
+# Before an inline call, when this process's copies are often stale (another process
+# changed the session since), FETCH without the lock nor a TTL refresh (ARGV[1] '', ARGV[5]
+# negative): the stored state if the copy is not the stored version, so the call runs once
+# on the right weights rather than twice (PEEK).
+# stale fraction of this process's inline calls (moving average) above which they PEEK
+# first: a stale try costs the call's work and a script call again, a PEEK one script call
+PEEK_ABOVE = 0.25
 RESERVE = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'ok' end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'max_sessions' end
@@ -205,6 +269,11 @@ class RedisSessionStore:
         self._save = conn.script(SAVE)
         self._reserve = conn.script(RESERVE)
         self._forget = conn.script(FORGET)
+        self._commit_script = conn.hot_script(COMMIT)
+        self._peek_script = conn.hot_script(FETCH)
+        self.stale_rate = 0.0       # moving average of the inline calls that found it stale
+        self._attempt_prefix = f"{secrets.token_hex(6)}:"     # this process's COMMIT ids
+        self._attempts = itertools.count(1)
         self._live: dict[str, Session] = {}
         self._version: dict[str, tuple[bytes, bytes]] = {}     # id → (v, mv) of the local copy
         self._touched: dict[str, float] = {}
@@ -307,6 +376,7 @@ class RedisSessionStore:
         with self._guard:
             self._live[sid] = session
             self._version[sid] = (b"1", b"1")
+            self._followed[sid] = False     # a hint only (COMMIT checks): none can yet
             self._touched[sid] = self.clock()
         return session
 
@@ -457,12 +527,126 @@ class RedisSessionStore:
             time.sleep(pause)
             pause = min(pause * 2, WAIT_MAX)
 
-    @contextmanager
-    def use(self, session_id: str, blocking: bool = True) -> Iterator[Session]:
-        """The session under its lock (local, then Redis), up to date; its change saved
-        (compare-and-set) when the block ends."""
+    def use(self, session_id: str, blocking: bool = True) -> AbstractContextManager[Session]:
+        """The session, serialised against every call on it in every process, up to date;
+        its change saved (compare-and-set) when the block ends, or nothing.
+
+        blocking=False (api/run.py's inline path) on a session this process holds and
+        nobody follows: optimistic — the call runs on the local copy under its local lock
+        only, and one script (COMMIT) saves it if that copy was the stored version and no
+        process holds the session's lock; else nothing is saved, the copy is brought up to
+        date, and Stale (run it again) or WouldBlock (take the lock path) is raised.
+        Otherwise: the local lock, then the session's lock in Redis (FETCH brings the copy
+        up to date with it), the call, then SAVE (fenced by the lock's token)."""
         if not _plausible_id(session_id):
             raise NotFound(f"session {session_id!r} not found")
+        if not blocking and self._followed.get(session_id) is False:
+            local = self._live.get(session_id)
+            if local is not None:
+                return self._optimistic(session_id, local)
+        return self._locked(session_id, blocking)
+
+    @contextmanager
+    def _optimistic(self, sid: str, session: Session) -> Iterator[Session]:
+        if not session.lock.acquire(blocking=False):
+            raise WouldBlock(sid)
+        try:
+            if self._live.get(sid) is not session:        # replaced meanwhile
+                raise Stale(sid)
+            peeked = self.stale_rate > PEEK_ABOVE and self._peek(sid)
+            session.journal.clear()
+            try:
+                yield session
+            except Exception:
+                if session.journal:                         # changed, then failed
+                    self._drop(sid)
+                # the copy may have been stale: the lock path runs it again, up to date
+                raise WouldBlock(sid) from None
+            try:
+                self._commit(session)
+            except Stale:
+                self.stale_rate += 0.05 * (1.0 - self.stale_rate)
+                raise
+            self.stale_rate += 0.05 * (peeked - self.stale_rate)
+        finally:
+            session.lock.release()
+
+    def _peek(self, sid: str) -> bool:
+        """Bring the local copy up to date before the call (PEEK); whether it was stale."""
+        v, mv = self._version.get(sid, (b"", b""))
+        try:
+            reply = self._peek_script(keys=self._fetch_keys(sid), args=["", 0, v, mv, -1])
+        except RedisError as exc:
+            raise unavailable(exc, "read the session") from exc
+        if reply[0] == -1:
+            self._drop(sid)
+            raise NotFound(f"session {sid!r} not found")
+        if reply[3] is None and reply[4] is None:
+            return False
+        before = self._live.get(sid)
+        if self._refresh(sid, reply) is not before:       # new settings: a new copy
+            raise Stale(sid)
+        return True
+
+    def _commit(self, session: Session) -> None:
+        sid = session.id
+        journal = session.journal
+        v, mv = self._version.get(sid, (b"", b""))
+        due = self.clock() - self._touched.get(sid, float("-inf")) > self.touch_every
+        args: list[Any] = [v, mv, self._ttl_ms if due else -self._ttl_ms, HISTORY_LEVELS]
+        if journal:
+            ops = self._journal_ops(session)
+            args += [len(ops) // 2, *ops, _session_blob(session),
+                     f"{self._attempt_prefix}{next(self._attempts)}"]
+        else:
+            args.append(-1)
+        try:
+            reply = self._commit_script(keys=self._fetch_keys(sid), args=args)
+        except RedisError as exc:
+            if journal:
+                self._write_error = f"{type(exc).__name__}: {exc} (at {time.strftime('%H:%M:%S')})"
+                self._drop(sid)
+                raise unavailable(exc, "save the change") from exc
+            raise unavailable(exc, "read the session") from exc
+        code = reply[0]
+        if code == 1:
+            self._version[sid] = (str(reply[1]).encode(), reply[2])
+            self._followed[sid] = bool(reply[3])
+            if journal:
+                self._write_error = None
+                journal.clear()
+                session.history.saved()  # type: ignore[attr-defined]
+            self._touch(sid)
+            return
+        if code == -1:
+            self._drop(sid)
+            raise NotFound(f"session {sid!r} not found")
+        # not applied: the copy goes back to the stored version
+        if any(op == "meta" for op, _ in journal):
+            self._drop(sid)
+        else:
+            journal.clear()
+            self._refresh(sid, reply)
+        if code == 0:
+            raise Stale(sid)
+        raise WouldBlock(sid)
+
+    def _journal_ops(self, session: Session) -> list[Any]:
+        ops: list[Any] = []
+        meta_blob = None
+        for op, snap in session.journal:
+            if op == "push":
+                assert snap is not None
+                ops += ["push", _snapshot_blob(snap)]
+            elif op == "pop":
+                ops += ["pop", ""]
+            else:
+                meta_blob = meta_blob or orjson.dumps(export_meta(session))
+                ops += ["meta", meta_blob]
+        return ops
+
+    @contextmanager
+    def _locked(self, session_id: str, blocking: bool) -> Iterator[Session]:
         session, held = self._enter(session_id, blocking)
         token: str | None = held
         lock_key = self.conn.key(session_id, "lock")
@@ -541,17 +725,7 @@ class RedisSessionStore:
     def _persist(self, session: Session, token: str) -> None:
         sid = session.id
         args: list[Any] = [token, self._version[sid][0], self._ttl_ms, HISTORY_LEVELS]
-        ops: list[Any] = []
-        meta_blob = None
-        for op, snap in session.journal:
-            if op == "push":
-                assert snap is not None
-                ops += ["push", _snapshot_blob(snap)]
-            elif op == "pop":
-                ops += ["pop", ""]
-            else:
-                meta_blob = meta_blob or orjson.dumps(export_meta(session))
-                ops += ["meta", meta_blob]
+        ops = self._journal_ops(session)
         args += [len(ops) // 2, *ops, _session_blob(session)]
         try:
             reply = self._save(keys=self._keys(sid), args=args)
