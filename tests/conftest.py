@@ -27,6 +27,7 @@ folders. A process start costs seconds here (imports, numba's cached kernels), s
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -102,6 +103,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: item.path not in heavy)
 
 
+_PR_SET_PDEATHSIG = 1
+try:
+    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:     # pragma: no cover
+    _libc = None
+
+
+def die_with_parent() -> None:
+    """For Popen(preexec_fn=...): the child gets SIGKILL when the test process that started
+    it ends in any way (killed by pytest-timeout, ^C twice, an xdist worker lost), so no
+    server outlives a killed run holding its port, its data folder or a CPU. (Linux
+    prctl(PR_SET_PDEATHSIG); elsewhere a no-op. Popen is called from the test's own
+    thread, whose end is what the kernel watches: the servers are started in the main
+    thread.)"""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -131,7 +150,8 @@ class LiveServer:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env, cwd=REPO)
+                                     stdin=subprocess.DEVNULL, env=self.env, cwd=REPO,
+                                     preexec_fn=die_with_parent)
         try:
             wait_until_serving(self.url, self.proc, timeout)
         except ChildProcessError:
