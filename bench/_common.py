@@ -145,6 +145,12 @@ def interleaved(contenders: dict[str, tuple[Callable[[int], None], int]], reps: 
             fn, n = contenders[name]
             fn(max(1, n // 4))
     out: dict[str, list[float]] = {name: [] for name in names}
+    # what exists now (modules, numba, the app, the contenders' inputs) lives to the end:
+    # out of the collector's full passes, so the collect before each timing clears the
+    # previous contender's garbage in ~1 ms instead of walking the whole heap (~100 ms each,
+    # most of a --quick run), as the server does after its start-up (api/app.py)
+    gc.collect()
+    gc.freeze()
     for r in range(reps):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:

@@ -27,6 +27,7 @@ folders. A process start costs seconds here (imports, numba's cached kernels), s
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -55,8 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
 #: tests that start processes or browsers: they wait more than they compute, so they go
 #: first and the short in-process tests fill the gaps (and the run does not end on them)
 HEAVY_FIXTURES = {"page", "context", "browser", "make_server", "live_server", "tmpfs"}
-HEAVY_FOLDERS = {"e2e", "storage", "bench"}
-HEAVY_MODULES = {"test_settings.py", "test_examples.py", "test_readme_tour.py"}
+HEAVY_FOLDERS = {"e2e", "storage", "bench", "redis"}
+HEAVY_MODULES = {"test_settings.py", "test_examples.py", "test_readme_tour.py",
+                 "test_suite_servers.py"}
 
 
 def _heavy(item: pytest.Item) -> bool:
@@ -82,8 +84,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     is how xdist's scheduler groups tests (xdist 3.8 writes it to `item._nodeid`, which
     pytest 9 no longer reads, so it is done here; done twice it still names one group).
     3. Under xdist only (every worker sorts the same way): the modules with a heavy test
-    first, then the rest; modules and the tests inside each keep their collection order
-    (the scheduler hands out the xdist_group groups before everything else anyway)."""
+    first, then the rest; within each part the modules that took longest in the last run
+    first (their seconds are kept in pytest's cache, see module_seconds), so a long module
+    does not start near the end and end the run last; without a record (a clean clone),
+    collection order. The tests inside a module keep their order (the scheduler hands out
+    the xdist_group groups before everything else anyway)."""
     seen: dict[str, int] = {}
     for item in items:
         seen[item.nodeid] = seen.get(item.nodeid, 0) + 1
@@ -99,7 +104,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 _set_id(item, f"{item.nodeid}@{'_'.join(groups)}")
     if hasattr(config, "workerinput"):
         heavy = {item.path for item in items if _heavy(item)}
-        items.sort(key=lambda item: item.path not in heavy)
+        seconds = config.cache.get(_seconds_key(), {}) if config.cache else {}
+        items.sort(key=lambda item: (item.path not in heavy,
+                                     -seconds.get(item.nodeid.split("::", 1)[0], 0.0)))
+
+
+# ----- each module's seconds in the last run, for the order above --------------------------
+def _seconds_key() -> str:
+    """One record per kind of run (make test's second run has other modules and times)."""
+    return ("bpe/module_seconds/" + os.environ.get("BPE_COMPILED", "1") + "-"
+            + os.environ.get("BPE_TEST_STORE", "memory"))
+
+
+_module_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """In the main process (with xdist the controller, which sees every worker's reports):
+    setup + call + teardown seconds of each module."""
+    module = report.nodeid.split("::", 1)[0]
+    _module_seconds[module] = _module_seconds.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not config.cache or not _module_seconds:
+        return
+    key = _seconds_key()     # the modules this run did not run keep their last record
+    config.cache.set(key, {**config.cache.get(key, {}),
+                           **{m: round(t, 2) for m, t in _module_seconds.items()}})
+
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:     # pragma: no cover
+    _libc = None
+
+
+def die_with_parent() -> None:
+    """For Popen(preexec_fn=...): the child gets SIGKILL when the test process that started
+    it ends in any way (killed by pytest-timeout, ^C twice, an xdist worker lost), so no
+    server outlives a killed run holding its port, its data folder or a CPU. (Linux
+    prctl(PR_SET_PDEATHSIG); elsewhere a no-op. Popen is called from the test's own
+    thread, whose end is what the kernel watches: the servers are started in the main
+    thread.)"""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def free_port() -> int:
@@ -131,7 +182,8 @@ class LiveServer:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env, cwd=REPO)
+                                     stdin=subprocess.DEVNULL, env=self.env, cwd=REPO,
+                                     preexec_fn=die_with_parent)
         try:
             wait_until_serving(self.url, self.proc, timeout)
         except ChildProcessError:

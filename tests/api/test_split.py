@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from api_helpers import field_named
+from store_helpers import reloaded
 
 SPEC = {"layers": [2, 4, 1], "activations": ["tanh", "sigmoid"], "loss": "cross_entropy",
         "learning_rate": 0.3, "init": {"scheme": "xavier", "seed": 3}}
@@ -261,31 +262,23 @@ def test_split_schedule_and_regenerated_data_are_saved_in_sqlite(tmp_path):
     sid = store.create(resolve_network_spec({**SPEC, "dataset": {
         "name": "circle", "n": 30, "seed": 2, "test_fraction": 0.3}})).id
 
-    def reloaded():
-        reader = SqliteSessions(path, lock=False)
-        try:
-            loaded = reader.load(sid)
-            assert loaded is not None
-            return export_session(loaded[0])
-        finally:
-            reader.close()
-
     with store.use(sid) as s:
         for _ in range(15):
             s.sgd_step()
         s.set_schedule({"name": "step_decay", "decay": 0.5, "every": 4})
-    doc = reloaded()
+    doc = reloaded(path, sid)
     assert doc == export_session(store.get(sid))
     assert len(doc["dataset"]["test_indices"]) == 9 and doc["dataset"]["cursor"] == 15
     assert doc["network"]["schedule"] == {"name": "step_decay", "decay": 0.5, "every": 4}
     with store.use(sid) as s:
         s.regenerate_dataset({"n": 10, "noise": 0.2})
-    assert reloaded() == export_session(store.get(sid))
-    assert reloaded()["dataset"]["n"] == 10 and reloaded()["dataset"]["cursor"] == 0
+    doc = reloaded(path, sid)
+    assert doc == export_session(store.get(sid))
+    assert doc["dataset"]["n"] == 10 and doc["dataset"]["cursor"] == 0
     with store.use(sid) as s:
         s.undo()                        # that level's cursor (14) is past the new 7 points
         assert s.dataset.cursor == 0 and s.step == 14
-    assert reloaded() == export_session(store.get(sid))
+    assert reloaded(path, sid) == export_session(store.get(sid))
 
 
 def test_a_step_on_a_big_dataset_leaves_the_per_part_numbers_to_metrics(h):

@@ -17,9 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
 
 
-def run_script(name: str, out: Path, timeout: float = 240) -> dict:
+def run_script(name: str, out: Path, timeout: float = 240, wait_scale: float | None = None) -> dict:
+    """`bench/<name>.py --quick --out <out>`; with wait_scale, through patient_playwright.py
+    (every Playwright wait of the script bounded wait_scale times longer)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "backend")}
-    proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), "--quick", "--out", str(out)],
+    script = [str(BENCH / f"{name}.py"), "--quick", "--out", str(out)]
+    if wait_scale is not None:
+        script = [str(Path(__file__).with_name("patient_playwright.py")), str(wait_scale), *script]
+    proc = subprocess.run([sys.executable, *script],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"{name}.py --quick failed:\n{proc.stdout}\n{proc.stderr}"
@@ -57,13 +62,16 @@ def test_profile_hotpaths_quick(tmp_path):
     assert data["sections"]
 
 
+# a browser, a server and continuous training beside the suite's other workers: the
+# script's Playwright waits get 4× their bounds here (tests/bench/patient_playwright.py)
+@pytest.mark.timeout(660)
 def test_ui_bench_quick(tmp_path):
     if not (REPO / "frontend" / "index.html").is_file():
         pytest.skip("no frontend/index.html yet")
     if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
         pytest.skip("Debian's chromium is not installed (make chromium)")
     pytest.importorskip("playwright.sync_api")
-    data = run_script("ui", tmp_path, timeout=300)
+    data = run_script("ui", tmp_path, timeout=600, wait_scale=4)
     assert data["networks"]
 
 

@@ -6,6 +6,7 @@ The demo session keeps its id across restarts.
 """
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import threading
@@ -17,8 +18,20 @@ import pytest
 EXAMPLE = {"x": [1.0, -1.0], "y": [1.0]}
 DEMO_LINE = re.compile(r"\?session=([0-9a-f]{32})")
 
-# under xdist the module runs on one worker, so `restarted` (module-scoped) is made once
-pytestmark = pytest.mark.xdist_group("restart")
+# Generous but bounded waits: each test starts two or three servers and sends a few hundred
+# requests; on a loaded 2-core machine (the suite's other workers, other jobs) one answer
+# has taken over 30 s. A server that does not answer within these still fails the test.
+HTTP_TIMEOUT = 120
+START_TIMEOUT = 180
+TEST_TIMEOUT = 600
+
+# the module's calls outside an httpx.Client (which is given HTTP_TIMEOUT too)
+get, post, delete = (functools.partial(f, timeout=HTTP_TIMEOUT)
+                     for f in (httpx.get, httpx.post, httpx.delete))
+
+# the two tests that share `restarted` (module-scoped) run on one worker, so it is made once
+# under xdist; the other tests of the module are handed out on their own
+shares_restarted = pytest.mark.xdist_group("restart")
 
 
 def _ok(r: httpx.Response, status: int = 200) -> dict:
@@ -27,8 +40,9 @@ def _ok(r: httpx.Response, status: int = 200) -> dict:
 
 
 def demo_id(server) -> str:
-    """The demo session id from the startup line in the server's log."""
-    deadline = time.monotonic() + 10
+    """The demo session id from the startup line in the server's log (written before the
+    server answers /api/health, so it is normally there at once)."""
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = DEMO_LINE.findall(server.log_path.read_text(errors="replace"))
         if found:
@@ -78,11 +92,11 @@ def build_sessions(http: httpx.Client) -> dict[str, str]:
     return ids
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(TEST_TIMEOUT)
 def test_sessions_survive_sigkill_and_restart(make_server, tmp_path):
     data = str(tmp_path / "data")
-    first = make_server("--data-dir", data).start()
-    with httpx.Client(base_url=first.url, timeout=30) as http:
+    first = make_server("--data-dir", data).start(timeout=START_TIMEOUT)
+    with httpx.Client(base_url=first.url, timeout=HTTP_TIMEOUT) as http:
         ids = build_sessions(http)
         before = {k: (_ok(http.get(f"/api/sessions/{sid}")),
                       _ok(http.get(f"/api/sessions/{sid}/export"))) for k, sid in ids.items()}
@@ -92,9 +106,9 @@ def test_sessions_survive_sigkill_and_restart(make_server, tmp_path):
     first.stop(signal.SIGKILL)
     assert first.proc.returncode == -signal.SIGKILL
 
-    second = make_server("--data-dir", data).start()
+    second = make_server("--data-dir", data).start(timeout=START_TIMEOUT)
     assert demo_id(second) == demo, "the demo session changed across the restart"
-    with httpx.Client(base_url=second.url, timeout=30) as http:
+    with httpx.Client(base_url=second.url, timeout=HTTP_TIMEOUT) as http:
         _ok(http.get(f"/api/sessions/{demo}"))
         for label, sid in ids.items():
             state, doc = before[label]
@@ -129,8 +143,8 @@ def test_sessions_survive_sigkill_and_restart(make_server, tmp_path):
     second.stop(signal.SIGKILL)
 
     # and the undo itself was persisted
-    third = make_server("--data-dir", data).start()
-    with httpx.Client(base_url=third.url, timeout=30) as http:
+    third = make_server("--data-dir", data).start(timeout=START_TIMEOUT)
+    with httpx.Client(base_url=third.url, timeout=HTTP_TIMEOUT) as http:
         for label, sid in ids.items():
             state, doc = before[label]
             now = _ok(http.get(f"/api/sessions/{sid}"))
@@ -139,19 +153,19 @@ def test_sessions_survive_sigkill_and_restart(make_server, tmp_path):
                 assert now["weights"] == doc["history"][-1]["weights"], label
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(TEST_TIMEOUT)
 def test_sigkill_during_a_burst_of_steps_leaves_a_whole_version(make_server, tmp_path):
     """Steps are acknowledged one by one while the server is killed; after the restart the
     session is exactly `step` sequential updates from its start (never a half-written one),
     and no acknowledged step is lost."""
     data = str(tmp_path / "data")
-    server = make_server("--data-dir", data, "--no-demo").start()
-    sid = _ok(httpx.post(server.url + "/api/sessions", json={"preset": "lecture"}), 201)["id"]
+    server = make_server("--data-dir", data, "--no-demo").start(timeout=START_TIMEOUT)
+    sid = _ok(post(server.url + "/api/sessions", json={"preset": "lecture"}), 201)["id"]
     acknowledged = []
     stop = threading.Event()
 
     def hammer():
-        with httpx.Client(base_url=server.url, timeout=10) as http:
+        with httpx.Client(base_url=server.url, timeout=HTTP_TIMEOUT) as http:
             while not stop.is_set():
                 try:
                     r = http.post(f"/api/sessions/{sid}/step", json=EXAMPLE)
@@ -172,8 +186,8 @@ def test_sigkill_during_a_burst_of_steps_leaves_a_whole_version(make_server, tmp
         w.join()
     assert acknowledged, "no step was acknowledged before the kill"
 
-    again = make_server("--data-dir", data, "--no-demo").start()
-    with httpx.Client(base_url=again.url, timeout=30) as http:
+    again = make_server("--data-dir", data, "--no-demo").start(timeout=START_TIMEOUT)
+    with httpx.Client(base_url=again.url, timeout=HTTP_TIMEOUT) as http:
         state = _ok(http.get(f"/api/sessions/{sid}"))
         doc = _ok(http.get(f"/api/sessions/{sid}/export"))
         n = state["step"]
@@ -189,18 +203,18 @@ def test_sigkill_during_a_burst_of_steps_leaves_a_whole_version(make_server, tmp
         assert _ok(http.post(f"/api/sessions/{sid}/step", json=EXAMPLE))["step"] == n + 1
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(TEST_TIMEOUT)
 def test_memory_server_keeps_nothing_after_a_restart(make_server):
-    first = make_server("--memory").start()
-    sid = _ok(httpx.post(first.url + "/api/sessions", json={"preset": "lecture"}), 201)["id"]
-    _ok(httpx.post(f"{first.url}/api/sessions/{sid}/step", json={}))
+    first = make_server("--memory").start(timeout=START_TIMEOUT)
+    sid = _ok(post(first.url + "/api/sessions", json={"preset": "lecture"}), 201)["id"]
+    _ok(post(f"{first.url}/api/sessions/{sid}/step", json={}))
     demo = demo_id(first)
     first.stop(signal.SIGKILL)
-    second = make_server("--memory").start()
-    assert httpx.get(f"{second.url}/api/sessions/{sid}").status_code == 404
-    assert httpx.get(f"{second.url}/api/sessions/{demo}").status_code == 404
+    second = make_server("--memory").start(timeout=START_TIMEOUT)
+    assert get(f"{second.url}/api/sessions/{sid}").status_code == 404
+    assert get(f"{second.url}/api/sessions/{demo}").status_code == 404
     assert demo_id(second) != demo
-    assert httpx.get(f"{second.url}/api/health").json()["sessions"] == 1   # the new demo only
+    assert get(f"{second.url}/api/health").json()["sessions"] == 1   # the new demo only
 
 
 SPIRAL = {"layers": [2, 6, 3], "activations": ["leaky_relu", "softmax"], "loss": "cross_entropy",
@@ -213,26 +227,28 @@ def restarted(make_module_server, tmp_path_factory):
     own): a kept and a deleted session, and a stepped softmax session on a built-in
     dataset. Yields the second server's url, the ids and the softmax session's state."""
     data = str(tmp_path_factory.mktemp("restarted") / "data")
-    first = make_module_server("--data-dir", data, "--no-demo").start()
-    ids = {label: _ok(httpx.post(first.url + "/api/sessions", json={}), 201)["id"]
+    first = make_module_server("--data-dir", data, "--no-demo").start(timeout=START_TIMEOUT)
+    ids = {label: _ok(post(first.url + "/api/sessions", json={}), 201)["id"]
            for label in ("keep", "gone")}
-    assert httpx.delete(f"{first.url}/api/sessions/{ids['gone']}").status_code == 204
-    ids["softmax"] = _ok(httpx.post(first.url + "/api/sessions", json=SPIRAL), 201)["id"]
-    _ok(httpx.post(f"{first.url}/api/sessions/{ids['softmax']}/step", json={}))
-    state = _ok(httpx.get(f"{first.url}/api/sessions/{ids['softmax']}"))
+    assert delete(f"{first.url}/api/sessions/{ids['gone']}").status_code == 204
+    ids["softmax"] = _ok(post(first.url + "/api/sessions", json=SPIRAL), 201)["id"]
+    _ok(post(f"{first.url}/api/sessions/{ids['softmax']}/step", json={}))
+    state = _ok(get(f"{first.url}/api/sessions/{ids['softmax']}"))
     first.stop(signal.SIGKILL)
-    second = make_module_server("--data-dir", data, "--no-demo").start()
+    second = make_module_server("--data-dir", data, "--no-demo").start(timeout=START_TIMEOUT)
     return second.url, ids, state
 
 
-@pytest.mark.timeout(120)
+@shares_restarted
+@pytest.mark.timeout(TEST_TIMEOUT)
 def test_a_deleted_session_stays_deleted_after_a_restart(restarted):
     url, ids, _ = restarted
-    assert httpx.get(f"{url}/api/sessions/{ids['gone']}").status_code == 404
-    _ok(httpx.get(f"{url}/api/sessions/{ids['keep']}"))
+    assert get(f"{url}/api/sessions/{ids['gone']}").status_code == 404
+    _ok(get(f"{url}/api/sessions/{ids['keep']}"))
 
 
-@pytest.mark.timeout(120)
+@shares_restarted
+@pytest.mark.timeout(TEST_TIMEOUT)
 def test_a_softmax_session_on_a_builtin_dataset_survives_a_restart(restarted):
     url, ids, state = restarted
-    assert _ok(httpx.get(f"{url}/api/sessions/{ids['softmax']}")) == state
+    assert _ok(get(f"{url}/api/sessions/{ids['softmax']}")) == state

@@ -10,6 +10,7 @@ import sqlite3
 
 import orjson
 import pytest
+from store_helpers import reloaded
 
 from backprop_explorer.sessions import SessionStore
 from backprop_explorer.sessions.document import export_session, weights_to_lists
@@ -18,16 +19,6 @@ from backprop_explorer.sessions.session import HISTORY_LEVELS
 from backprop_explorer.sessions.sqlite import SCHEMA_VERSION, SqliteSessions
 
 SPEC = {"layers": [2, 3, 1], "learning_rate": 0.2, "dataset": {"name": "xor", "n": 8, "seed": 1}}
-
-
-def _reloaded(path, sid):
-    reader = SqliteSessions(path, lock=False)   # a second reader beside the live store
-    try:
-        loaded = reader.load(sid)
-        assert loaded is not None
-        return export_session(loaded[0])
-    finally:
-        reader.close()
 
 
 def _change(session, what, rng):
@@ -57,8 +48,8 @@ def test_every_change_in_any_order_reloads_identically(tmp_path, seed):
         with store.use(sid) as session:
             _change(session, what, rng)
         if i % 7 == 0 or what != "step":
-            assert _reloaded(path, sid) == export_session(store.get(sid)), (i, what)
-    assert _reloaded(path, sid) == export_session(store.get(sid))
+            assert reloaded(path, sid) == export_session(store.get(sid)), (i, what)
+    assert reloaded(path, sid) == export_session(store.get(sid))
 
 
 def test_past_the_undo_limit_and_all_the_way_back(tmp_path):
@@ -68,14 +59,14 @@ def test_past_the_undo_limit_and_all_the_way_back(tmp_path):
     for _ in range(HISTORY_LEVELS + 45):
         with store.use(sid) as session:
             session.sgd_step()
-    doc = _reloaded(path, sid)
+    doc = reloaded(path, sid)
     assert len(doc["history"]) == HISTORY_LEVELS and doc == export_session(store.get(sid))
     rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM states").fetchone()[0]
     assert rows <= HISTORY_LEVELS + 1 + 32          # older states are pruned
     for _ in range(HISTORY_LEVELS):
         with store.use(sid) as session:
             session.undo()
-    doc = _reloaded(path, sid)
+    doc = reloaded(path, sid)
     assert doc["history"] == [] and doc == export_session(store.get(sid))
     assert doc["step"] == 45
 
@@ -147,8 +138,8 @@ def test_a_version_0_data_directory_is_migrated(tmp_path):
     store = SessionStore(backend=backend)
     with store.use(sid) as session:
         session.sgd_step()
-    assert _reloaded(path, sid) == export_session(store.get(sid))
-    assert len(_reloaded(path, sid)["history"]) == len(expected["history"]) + 1
+    assert reloaded(path, sid) == export_session(store.get(sid))
+    assert len(reloaded(path, sid)["history"]) == len(expected["history"]) + 1
 
 
 def test_the_wal_is_checkpointed_in_the_background_and_stays_bounded(tmp_path):
@@ -173,4 +164,4 @@ def test_the_wal_is_checkpointed_in_the_background_and_stays_bounded(tmp_path):
     assert max(sizes) < 4 * 1024 * 1024, sizes
     backend.close()
     assert wal.stat().st_size == 0 if wal.exists() else True          # closed: truncated
-    assert _reloaded(path, sid) == export_session(store.get(sid))
+    assert reloaded(path, sid) == export_session(store.get(sid))
