@@ -249,6 +249,9 @@ def test_every_keyboard_shortcut_does_its_action(explorer: Watch, page: Page, tm
         page.keyboard.press("t")
     expect(body).to_have_attribute("data-training", "true")
     expect(page.locator("#btn-train")).to_have_attribute("aria-pressed", "true")
+    # the first chunk's updates reach the page (under load after its response, at its frame)
+    expect(page.get_by_test_id("session-info")).not_to_have_attribute("data-step",
+                                                                       str(before + 1))
     page.keyboard.press("t")
     expect(body).to_have_attribute("data-training", "false")
     idle(page)

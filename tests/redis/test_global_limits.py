@@ -9,6 +9,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from redis_server import run_coroutine
 
 from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
@@ -76,4 +77,4 @@ def test_subscribers_per_topic_are_counted_over_every_process(redis_server, monk
             sub.close()
         for hub in (a, b, short):
             await hub.aclose()
-    asyncio.run(scenario())
+    run_coroutine(scenario())

@@ -4,11 +4,11 @@ version, no process holds the session's lock and nobody follows the session. Two
 one real redis-server stand for two server processes."""
 from __future__ import annotations
 
-import asyncio
 import random
 
 import numpy as np
 import pytest
+from redis_server import run_coroutine
 from test_shared_store import SPEC, flat, step, two_stores
 
 from backprop_explorer.api.run import on_session
@@ -124,7 +124,7 @@ def test_two_processes_stepping_at_random_equal_the_same_steps_in_one(redis_serv
         for _ in range(400):
             losses.append(await on_session(rng.choice((a, b)), sid, run))
         return losses
-    losses = asyncio.run(go())
+    losses = run_coroutine(go())
     assert calls[a] > 100 and calls[b] > 100 and sum(calls.values()) > 400   # stale ones ran again
     assert a.stale_rate > 0.25 and b.stale_rate > 0.25      # so they PEEK first by now
     expected = [(r.example_index, r.loss_after)
