@@ -145,11 +145,12 @@ def test_health_answers_while_a_big_session_loads(make_server, tmp_path):
         thread.join()
     print(f"load {load_time[0] * 1000:.0f} ms; health during it: {len(latencies)} calls, "
           f"median {statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
-    # the load takes a while; health goes on answering meanwhile (generous margins: the
-    # machine is shared) — on the event loop it would wait for the whole load
+    # the load takes a while; health goes on answering meanwhile — on the event loop one
+    # health call would wait for the whole load. Counted and compared with the load itself,
+    # not against a clock (the machine is shared): several answers during it, none waiting
+    # for half of it.
     assert load_time[0] > 0.15 and len(latencies) >= 5, (load_time, latencies)
-    assert statistics.median(latencies) < 0.05, latencies
-    assert max(latencies) < max(0.25, load_time[0] / 2), (load_time, latencies)
+    assert max(latencies) < load_time[0] / 2, (load_time, latencies)
 
 
 # ----- connections ----------------------------------------------------------------------
