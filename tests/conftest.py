@@ -104,7 +104,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 _set_id(item, f"{item.nodeid}@{'_'.join(groups)}")
     if hasattr(config, "workerinput"):
         heavy = {item.path for item in items if _heavy(item)}
-        seconds = config.cache.get(_seconds_key(), {}) if config.cache else {}
+        cache = getattr(config, "cache", None)      # None under -p no:cacheprovider
+        seconds = cache.get(_seconds_key(), {}) if cache else {}
         items.sort(key=lambda item: (item.path not in heavy,
                                      -seconds.get(item.nodeid.split("::", 1)[0], 0.0)))
 
@@ -128,10 +129,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or not config.cache or not _module_seconds:
+    cache = getattr(config, "cache", None)          # None under -p no:cacheprovider
+    if hasattr(config, "workerinput") or not cache or not _module_seconds:
         return
     key = _seconds_key()     # the modules this run did not run keep their last record
-    config.cache.set(key, {**config.cache.get(key, {}),
+    cache.set(key, {**cache.get(key, {}),
                            **{m: round(t, 2) for m, t in _module_seconds.items()}})
 
 

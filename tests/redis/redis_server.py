@@ -2,8 +2,6 @@
 in a folder of its own, stopped by its own pid."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import importlib.util
 import shutil
 import signal
@@ -69,10 +67,3 @@ class RedisServer:
 
     stop = LiveServer.stop      # by its own pid: TERM, then KILL after 10 s
 
-
-def run_coroutine(coroutine):
-    """asyncio.run(coroutine) on a thread of its own: a pytest-xdist worker that has run a
-    Playwright test keeps that test's event loop running in the main thread, where
-    asyncio.run() refuses to start."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()

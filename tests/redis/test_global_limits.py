@@ -9,7 +9,6 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from redis_server import run_coroutine
 
 from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
@@ -17,6 +16,7 @@ from backprop_explorer.classroom import WRONG_CODES, WRONG_WINDOW
 from backprop_explorer.live.hub import TooManySubscribers
 from backprop_explorer.redisstore import Redis, RedisEventHub
 from backprop_explorer.redisstore import events as redis_events
+from event_loops import run_coroutine
 
 
 def wrong_codes(n: int) -> list[str]:

@@ -8,12 +8,12 @@ import random
 
 import numpy as np
 import pytest
-from redis_server import run_coroutine
 from test_shared_store import SPEC, flat, step, two_stores
 
 from backprop_explorer.api.run import on_session
 from backprop_explorer.sessions import Session, WouldBlock
 from backprop_explorer.stores import Stale
+from event_loops import run_coroutine
 
 
 def inline_step(store, sid: str) -> int:

@@ -178,7 +178,7 @@ class StepBody(Strict):
         "networks): the response's grid_Y, as /predict would return it, in the same request")
     units: bool = Field(False, description="with grid: also every unit's activation on it "
                         "after the update (the response's grid_units, as /predict with units: "
-                        "true returns them; points × units ≤ 400 000)")
+                        f"true returns them; points × units ≤ {MAX_UNIT_CELLS})")
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
         {}, {"x": [1.0, 0.0], "y": [1.0], "learning_rate": 0.5}, {"index": 2},
         {"grid": {"x1": [-1.5, 1.5], "x2": [-1.5, 1.5], "n": 40}},
@@ -198,8 +198,6 @@ class TrainBody(Strict):
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("give exactly one of 'epochs' or 'steps'")
         return self
-
-
 
 
 class PredictBody(Strict):

@@ -25,7 +25,6 @@ import { predictUnits } from '../api.js';
 import { divergingInto, GRID, unitRange } from './heatmap.js';
 import { thumbnailsFor, unitGridsWanted } from '../unit-grids.js';
 
-export { MAX_THUMB_UNITS, thumbnailsFor } from '../unit-grids.js';
 const MIN_INTERVAL_MS = 200;
 const SVG = 'http://www.w3.org/2000/svg';
 
