@@ -1098,6 +1098,8 @@ function sync(s, prev) {
   // for text, a layout) invalidation.
   const data = (key, value) => { if (body.dataset[key] !== value) body.dataset[key] = value; };
   data('training', String(s.training));
+  // true until the training loop has ended: after Pause, the chunk in flight still lands
+  data('trainInFlight', String(s.trainInFlight));
   data('busy', String(s.busy));
   data('phaseIndex', String(s.phaseIndex));
   data('traceKind', s.trace?.kind ?? 'none');

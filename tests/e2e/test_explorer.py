@@ -120,6 +120,8 @@ def session_id_of(page: Page) -> str:
 
 def idle(page: Page, timeout: float = 15000) -> None:
     expect(page.locator("body")).to_have_attribute("data-busy", "false", timeout=timeout)
+    # after Pause the chunk in flight still lands (the server applies it): wait for it
+    expect(page.locator("body")).to_have_attribute("data-train-in-flight", "false", timeout=timeout)
     expect(page.locator("body")).to_have_attribute("data-playing", "false", timeout=timeout)
 
 

@@ -61,6 +61,9 @@ def test_overfit_preset_shows_test_loss_above_train_loss(browser, live_server: s
     page.keyboard.press("t")
     expect(page.locator("body")).to_have_attribute("data-training", "false")
     page.wait_for_function("() => !document.body.classList.contains('busy')")
+    # the chunk in flight when T paused still lands (the server applies it): wait for it,
+    # or the metrics and the session below are read on either side of it
+    expect(page.locator("body")).to_have_attribute("data-train-in-flight", "false", timeout=TIMEOUT)
     assert trains and all(body["batch_size"] == 4 for body in trains), trains[:3]
     expect(page.get_by_test_id("loss-x-label")).to_contain_text("batch 4 = mean of 4 examples")
 
