@@ -67,8 +67,7 @@ if tonumber(ARGV[5]) > 0 then
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
 end
 local f = redis.call('HMGET', KEYS[1], 'v', 'mv')
-local out = {1, f[1], f[2], false, false, 0,
-             redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])}
+local out = {1, f[1], f[2], false, false, 0, redis.call('EXISTS', KEYS[4], KEYS[5])}
 if f[1] ~= ARGV[3] then
   out[4] = redis.call('HGET', KEYS[1], 'state')
   out[6] = redis.call('LLEN', KEYS[2])
@@ -83,24 +82,29 @@ return out
 WRITE = """
 local ttl = tonumber(ARGV[3])
 local levels = tonumber(ARGV[4])
+local v = tonumber(f[1]) + 1
+local mv = f[2]
+local meta = false
 local i = 6
 for k = 1, tonumber(ARGV[5]) do
   local op = ARGV[i]
   if op == 'push' then
-    if redis.call('LPUSH', KEYS[2], ARGV[i + 1]) == 1 then
-      redis.call('PEXPIRE', KEYS[2], math.abs(ttl))
-    end
-    redis.call('LTRIM', KEYS[2], 0, levels - 1)
+    local len = redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+    if len == 1 then redis.call('PEXPIRE', KEYS[2], math.abs(ttl))
+    elseif len > levels then redis.call('LTRIM', KEYS[2], 0, levels - 1) end
   elseif op == 'pop' then
     redis.call('LPOP', KEYS[2])
   else
-    redis.call('HSET', KEYS[1], 'meta', ARGV[i + 1])
-    redis.call('HINCRBY', KEYS[1], 'mv', 1)
+    meta = ARGV[i + 1]
   end
   i = i + 2
 end
-redis.call('HSET', KEYS[1], 'state', ARGV[i], 'w', writer)
-local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+if meta then
+  mv = tostring(tonumber(mv) + 1)
+  redis.call('HSET', KEYS[1], 'state', ARGV[i], 'w', writer, 'v', v, 'meta', meta, 'mv', mv)
+else
+  redis.call('HSET', KEYS[1], 'state', ARGV[i], 'w', writer, 'v', v)
+end
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
@@ -113,7 +117,7 @@ if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-2} end
 if f[1] ~= ARGV[2] then return {-3} end
 local writer = ARGV[1]
 """ + WRITE + """redis.call('DEL', KEYS[3])
-return {1, v, redis.call('HGET', KEYS[1], 'mv')}
+return {1, v, mv}
 """
 # The inline path (api/run.py, a small call on a session this process holds, nobody
 # following it): the call ran on the local copy; one script checks that the copy was the
@@ -130,11 +134,14 @@ if not f[1] then return {-1} end
 local n = tonumber(ARGV[5])
 local last = 6 + 2 * math.max(n, 0)
 if n >= 0 and f[3] == ARGV[last + 1] then return {1, tonumber(f[1]), f[2], 0} end
-local followed = redis.call('EXISTS', KEYS[4]) + redis.call('SCARD', KEYS[5])
+local followed = 0
 local code = 1
-if n >= 0 then
-  if redis.call('EXISTS', KEYS[3]) == 1 then code = -4
-  elseif followed > 0 then code = -5 end
+if redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5]) > 0 then   -- locked or followed
+  followed = redis.call('EXISTS', KEYS[4], KEYS[5])
+  if n >= 0 then
+    if redis.call('EXISTS', KEYS[3]) == 1 then code = -4
+    elseif followed > 0 then code = -5 end
+  end
 end
 if code == 1 and (f[1] ~= ARGV[1] or f[2] ~= ARGV[2]) then code = 0 end
 if (code ~= 1 or n < 0) and tonumber(ARGV[3]) > 0 then
@@ -152,7 +159,7 @@ if code ~= 1 then
 end
 if n < 0 then return {1, tonumber(f[1]), f[2], followed} end
 local writer = ARGV[last + 1]
-""" + WRITE + """return {1, v, redis.call('HGET', KEYS[1], 'mv'), 0}
+""" + WRITE + """return {1, v, mv, 0}
 """
 # Before an inline call, when this process's copies are often stale (another process
 # changed the session since), FETCH without the lock nor a TTL refresh (ARGV[1] '', ARGV[5]
