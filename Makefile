@@ -26,13 +26,13 @@ install-test: $(VENV)/.installed-test
 
 # Debian packages the tests use: chromium (browser tests), poppler-utils (pdftotext/pdfinfo
 # read the printed worksheet), redis-server (tests/redis and the Redis run of tests/api start
-# their own on a free port)
+# their own on a free port), wrk (the load of bench/redis_scaling.py, run --quick by the tests)
 chromium:
-	@{ command -v chromium && command -v pdftotext && command -v redis-server; } >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium, poppler-utils and redis-server for the tests..."; \
+	@{ command -v chromium && command -v pdftotext && command -v redis-server && command -v wrk; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium, poppler-utils, redis-server and wrk for the tests..."; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils \
-	    redis-server >/dev/null; }
+	    redis-server wrk >/dev/null; }
 
 serve: install
 	$(BIN)/python -m backprop_explorer --host $(HOST) --port $(PORT)

@@ -52,6 +52,26 @@ def test_scaling_bench_quick(tmp_path):
         assert (tmp_path / "scaling.png").stat().st_size > 0
 
 
+def test_redis_scaling_bench_quick(tmp_path):
+    data = run_script("redis_scaling", tmp_path)
+    results = {r["config"]: r for r in data["results"]}
+    assert set(results) == {"embedded (memory, 1 process)", "redis unix, 1 worker",
+                            "redis unix, 2 workers"}
+    for r in results.values():
+        runs = [run for sc in r["scenarios"].values() for run in sc["rounds"]]
+        runs.append(r["students"])
+        assert len(runs) == 3
+        assert all(run["non_2xx"] == 0 and run["rps"] > 0 for run in runs), r["config"]
+        # every step wrk saw answered is stored, once (the warm-ups come on top)
+        assert r["steps_stored"] >= sum(run["requests"] for run in runs), r["config"]
+    two, one = results["redis unix, 2 workers"], results["redis unix, 1 worker"]
+    for scenario in ("own", "random"):
+        assert len(two["scenarios"][scenario]["median"]["cpu_per_request"]
+                   ["server_processes_cores"]) == 2
+        assert data["ratios_2_over_1"][f"unix, {scenario}"] == [
+            two["scenarios"][scenario]["rounds_rps"][0] / one["scenarios"][scenario]["rounds_rps"][0]]
+
+
 def test_api_bench_quick(tmp_path):
     data = run_script("api", tmp_path)
     assert data["endpoints"]["step"]["p50"] > 0 and data["endpoints"]["health"]["p50"] > 0

@@ -32,5 +32,8 @@ def test_compose_runs_two_replicas_on_one_redis_behind_a_proxy():
     assert app["depends_on"]["redis"]["condition"] == "service_healthy"
     proxy = services["proxy"]
     assert proxy["ports"][0]["published"] == "8000" and "ports" not in app
-    nginx = config["configs"]["nginx"]["content"]
+    nginx = config["configs"]["nginx"]["content"].replace("$$", "$")   # compose's escape
     assert "proxy_pass http://explorer" in nginx and "proxy_buffering off" in nginx
+    # session affinity: a session's requests on one replica (its local copy stays fresh)
+    assert "hash $bpe_affinity consistent;" in nginx
+    assert "~^/api/sessions/([^/]+) $1;" in nginx
