@@ -298,9 +298,8 @@ def main(argv=None) -> int:
     rows = []
     for r in results:
         transport = r["config"].split(",")[0].removeprefix("redis ")
+        base = next((x for x in results if x["config"] == f"redis {transport}, 1 worker"), None)
         for scenario, sc in r["scenarios"].items():
-            base = next((x for x in results if x["config"] == f"redis {transport}, 1 worker"),
-                        None)
             sc["speedup_vs_redis_1"] = (None if base is None else sc["median"]["rps"]
                                         / base["scenarios"][scenario]["median"]["rps"])
             rows.append([r["config"], scenario, f"{sc['median']['rps']:,.0f}",

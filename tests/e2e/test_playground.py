@@ -18,6 +18,7 @@ import httpx
 import pytest
 from heatmap_pixels import assert_drawn, cells, off_by, shown_colours
 from playwright.sync_api import Page, expect
+from test_explorer import idle
 
 TIMEOUT = 15000
 
@@ -60,10 +61,9 @@ def test_overfit_preset_shows_test_loss_above_train_loss(browser, live_server: s
     page.wait_for_function(f"() => Number(document.body.dataset.step) >= {20 * 20 // 4}", timeout=60000)
     page.keyboard.press("t")
     expect(page.locator("body")).to_have_attribute("data-training", "false")
-    page.wait_for_function("() => !document.body.classList.contains('busy')")
-    # the chunk in flight when T paused still lands (the server applies it): wait for it,
-    # or the metrics and the session below are read on either side of it
-    expect(page.locator("body")).to_have_attribute("data-train-in-flight", "false", timeout=TIMEOUT)
+    # not busy, and the chunk in flight when T paused has landed: else the metrics and the
+    # session below are read on either side of it
+    idle(page, timeout=TIMEOUT)
     assert trains and all(body["batch_size"] == 4 for body in trains), trains[:3]
     expect(page.get_by_test_id("loss-x-label")).to_contain_text("batch 4 = mean of 4 examples")
 

@@ -134,14 +134,12 @@ if not f[1] then return {-1} end
 local n = tonumber(ARGV[5])
 local last = 6 + 2 * math.max(n, 0)
 if n >= 0 and f[3] == ARGV[last + 1] then return {1, tonumber(f[1]), f[2], 0} end
-local followed = 0
+local busy = redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5])   -- lock, watched, classes
+local followed = busy > 0 and redis.call('EXISTS', KEYS[4], KEYS[5]) or 0
 local code = 1
-if redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5]) > 0 then   -- locked or followed
-  followed = redis.call('EXISTS', KEYS[4], KEYS[5])
-  if n >= 0 then
-    if redis.call('EXISTS', KEYS[3]) == 1 then code = -4
-    elseif followed > 0 then code = -5 end
-  end
+if n >= 0 then
+  if busy > followed then code = -4              -- the lock is held
+  elseif followed > 0 then code = -5 end
 end
 if code == 1 and (f[1] ~= ARGV[1] or f[2] ~= ARGV[2]) then code = 0 end
 if (code ~= 1 or n < 0) and tonumber(ARGV[3]) > 0 then
