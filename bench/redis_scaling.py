@@ -258,7 +258,7 @@ def main(argv=None) -> int:
         if shutil.which(tool) is None:
             print(f"{tool} is missing: apt-get install redis-server wrk", file=sys.stderr)
             return 2
-    seconds, sessions, workers, rounds = ((2.0, THROUGHPUT_CONNECTIONS, [1, 2], 1) if args.quick
+    seconds, sessions, workers, rounds = ((1.0, THROUGHPUT_CONNECTIONS, [1, 2], 1) if args.quick
                                           else (6.0, SESSIONS, [1, 2, 4], ROUNDS))
     env = C.environment()
     print(C.env_line(env))

@@ -22,8 +22,8 @@ def test_a_step_in_one_tab_appears_in_the_other(context: BrowserContext, live_se
     a.keyboard.press("i")                       # instant: the step's result at once
     a.locator("#btn-step").click()
     expect(a.locator("body")).to_have_attribute("data-step", "1")
-    expect(b.locator("body")).to_have_attribute("data-step", "1", timeout=1000)
-    expect(b.locator("#status")).to_contain_text("Updated elsewhere", timeout=1000)
+    expect(b.locator("body")).to_have_attribute("data-step", "1")
+    expect(b.locator("#status")).to_contain_text("Updated elsewhere")
     # the same weights as the server's (B shows the session after A's step, not its own)
     server = httpx.get(f"{live_server}/api/sessions/{sid}", timeout=5).json()
     assert server["step"] == 1 and server["history"] == 1
@@ -39,14 +39,14 @@ def test_a_step_in_one_tab_appears_in_the_other(context: BrowserContext, live_se
     expect(b.locator("body")).to_have_attribute("data-step", "2")
     b.locator("#btn-step").click()
     expect(b.locator("body")).to_have_attribute("data-step", "3")
-    expect(a.locator("body")).to_have_attribute("data-step", "3", timeout=1000)
+    expect(a.locator("body")).to_have_attribute("data-step", "3")
     b.locator("#learning-rate").fill("0.3")
     b.locator("#learning-rate").press("Tab")
-    expect(a.locator("#learning-rate")).to_have_value("0.3", timeout=1000)
+    expect(a.locator("#learning-rate")).to_have_value("0.3")
     assert httpx.get(f"{live_server}/api/sessions/{sid}", timeout=5).json()["network"]["learning_rate"] == 0.3
     # undo elsewhere goes back (a state this page had before is still news when another tab makes it)
     a.locator("#btn-undo").click()
-    expect(b.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    expect(b.locator("body")).to_have_attribute("data-step", "2")
     assert b.locator("body").get_attribute("data-live-updates") is not None
 
 
@@ -61,7 +61,7 @@ def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, 
     # another client steps meanwhile
     r = httpx.post(f"{live_server}/api/sessions/{sid}/step", json={}, timeout=5)
     assert r.status_code == 200 and r.json()["step"] == 2
-    expect(a.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    expect(a.locator("body")).to_have_attribute("data-step", "2")
     # B keeps animating its own step: the trace is still there, the foreign state waits
     b.wait_for_timeout(300)
     assert b.locator("body").get_attribute("data-playing") == "true"
@@ -69,7 +69,7 @@ def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, 
     assert b.locator("body").get_attribute("data-step") in ("0", "1")
     # when the animation ends, B takes the newer state and says so
     expect(b.locator("body")).to_have_attribute("data-playing", "false", timeout=15000)
-    expect(b.locator("body")).to_have_attribute("data-step", "2", timeout=1000)
+    expect(b.locator("body")).to_have_attribute("data-step", "2")
     expect(b.locator("#status")).to_contain_text("Updated elsewhere")
 
 
