@@ -79,6 +79,8 @@ def test_overfit_preset_shows_test_loss_above_train_loss(browser, live_server: s
         assert value(page, f"readout-{part}-loss") == m[f"{part}_loss"]
         assert value(page, f"readout-{part}-acc") == m[f"{part}_accuracy"]
         assert value(page, f"loss-legend-{part}") == m[f"{part}_loss"]
+    # the readout wraps between its parts: no number cut at the side panel's edge ("test L 0.…")
+    assert page.get_by_test_id("readout").evaluate("el => el.scrollWidth <= el.clientWidth")
     # on the chart: the test line's last point lies above (smaller y) the training line's
     ends = page.evaluate("""() => ['train', 'test'].map((p) => {
       const d = document.querySelector(`[data-testid=loss-${p}-line]`).getAttribute('d');

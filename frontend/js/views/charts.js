@@ -160,7 +160,9 @@ export function mountLossChart(container) {
     drawn = { history, metrics, batch: st.batchSize };
     width = w;
     const W = Math.max(240, w);
-    const H = Math.round(Math.min(220, Math.max(120, W * 0.4)));
+    // on a short screen (1280 × 720) a lower chart leaves the heatmap below it on the screen
+    const short = (globalThis.innerHeight || 900) < 800;
+    const H = Math.round(Math.min(220, short ? 100 : Math.max(120, W * 0.4)));
     const PW = W - M.left - M.right;
     const PH = H - M.top - M.bottom;
     chart.setAttribute('viewBox', `0 0 ${W} ${H}`);

@@ -20,8 +20,9 @@
 // While state.unitView names a hidden unit (views/unit-maps.js: hovered or selected), the plane
 // shows that unit's own activation z_j from state.unitGrid (POST /predict {grid, units: true} on
 // the same grid), on the same palette over unitRange() of its values; the caption says which.
-// The canvas is at most min(420 px, 100vh − 510 px) (at least 200 px) tall, so at 1280 × 720
-// it sits inside the first screen under the chain rule and the loss chart.
+// The canvas is 200–420 px: in the wide layout it takes the side panel's room left under the
+// chain rule and the loss chart (measured by a ResizeObserver on the panel and the cards
+// above), so at 1280 × 720 it sits inside the first screen; elsewhere at most 100vh − 510 px.
 // For other networks the panel says why it is hidden.
 //
 // Pure helpers (exported for tests): gridPoints(bounds, n) (the grid /predict {grid} builds), diverging(t) → [r, g, b],
@@ -137,7 +138,7 @@ export function mountHeatmap(container) {
   const canvas = document.createElement('canvas');
   canvas.dataset.testid = 'heatmap-canvas';
   canvas.setAttribute('role', 'img');
-  canvas.style.cssText = 'width:100%;max-width:min(420px, max(200px, 100vh - 510px));aspect-ratio:1/1;display:block;border:1px solid currentColor';
+  canvas.style.cssText = 'width:100%;max-width:min(420px, max(200px, var(--heatmap-room, 100vh - 510px)));aspect-ratio:1/1;display:block;border:1px solid currentColor';
   const caption = document.createElement('div');
   caption.dataset.testid = 'heatmap-caption';
   caption.style.cssText = 'font-size:.85em;display:flex;gap:.8em;align-items:center;justify-content:space-between;flex-wrap:wrap;margin-top:.2em';
@@ -174,6 +175,7 @@ export function mountHeatmap(container) {
   let boxWidth = 0;
   const resize = typeof ResizeObserver === 'function'
     ? new ResizeObserver(() => {
+      fitRoom();
       const w = container.clientWidth;
       if (w && w !== boxWidth) {
         boxWidth = w;
@@ -182,6 +184,32 @@ export function mountHeatmap(container) {
     })
     : null;
   if (resize) resize.observe(container);
+
+  // In a side panel of bounded height (the wide layout; not the one-column narrow layout,
+  // where the page scrolls, nor projector mode, where the panel's cards float), the canvas
+  // takes the room left under the cards above it, so the whole heatmap stays on the first
+  // screen whatever the toolbar, the readout or the chain rule above it take (200–420 px).
+  const panel = container.closest('.side');
+  const fit = typeof ResizeObserver === 'function' && panel
+    ? new ResizeObserver(() => fitRoom())
+    : null;
+  function fitRoom() {
+    const style = getComputedStyle(panel);
+    if (style.display === 'contents' || style.overflowY === 'visible' || canvas.hidden) {
+      if (canvas.style.getPropertyValue('--heatmap-room')) canvas.style.removeProperty('--heatmap-room');
+      return;
+    }
+    const card = container.closest('.card') ?? container;
+    const top = canvas.getBoundingClientRect().top - panel.getBoundingClientRect().top + panel.scrollTop;
+    const below = card.getBoundingClientRect().bottom - canvas.getBoundingClientRect().bottom
+      + parseFloat(style.paddingBottom || '0');
+    const room = `${Math.floor(panel.clientHeight - top - below)}px`;
+    if (canvas.style.getPropertyValue('--heatmap-room') !== room) canvas.style.setProperty('--heatmap-room', room);
+  }
+  if (fit) {
+    fit.observe(panel);
+    for (const child of panel.children) if (!child.contains(container)) fit.observe(child);
+  }
 
   function publishGrid(value) {
     const now = getState().heatmapGrid ?? null;
@@ -466,6 +494,7 @@ export function mountHeatmap(container) {
     unsubscribe();
     if (timer) clearTimeout(timer);
     if (resize) resize.disconnect();
+    if (fit) fit.disconnect();
     publishGrid(null);
     container.replaceChildren();
   };

@@ -27,7 +27,7 @@ const STYLE = `
 .bp-inspector .bp-cached-note { border-left: .25em solid var(--bp-cached, #0072B2); padding-left: .5em; margin: .5em 0; }
 .bp-inspector .bp-check { font-size: .9em; opacity: .85; margin: .3em 0; }
 .bp-inspector .bp-notes { font-size: .9em; opacity: .85; margin: .3em 0 0; padding-left: 1.2em; }
-.bp-inspector .bp-empty { opacity: .8; font-style: italic; }
+.bp-inspector .bp-empty { opacity: .8; font-style: italic; font-size: .85em; margin: 0; }
 .bp-inspector .bp-factors-head { margin: .4em 0 .1em; font-size: .9em; }
 .bp-inspector .bp-factor-list { margin: 0; padding-left: 1.2em; font-size: .95em; }
 .bp-inspector .bp-factor-list li { overflow-x: auto; overflow-y: hidden; }

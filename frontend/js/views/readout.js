@@ -25,7 +25,8 @@ const percent = (v) => `${formatNumber(Math.round(v * 1000) / 10)} %`;
 
 export function mountReadout(container) {
   container.dataset.testid = 'readout';
-  container.style.cssText = 'font-size:.9em;margin:0 0 .2em;font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis';
+  // the line wraps between its parts (epoch, train, test), never inside one: no number is cut
+  container.style.cssText = 'font-size:.9em;margin:0 0 .2em;font-variant-numeric:tabular-nums';
   container.setAttribute('aria-live', 'off');
   let shown = null;
 
@@ -37,13 +38,19 @@ export function mountReadout(container) {
     shown = key;
     const parts = [];
     const sep = () => parts.push(' · ');
-    parts.push('epoch ', number('readout-epoch', epoch, String(epoch)));
+    const head = document.createElement('span');
+    head.style.whiteSpace = 'nowrap';
+    head.append('epoch ', number('readout-epoch', epoch, String(epoch)));
+    parts.push(head);
     if (m && m.train_loss !== null && m.train_loss !== undefined) {
       const L = LOSS_SYMBOL.unicode;
       const part = (name, loss, acc) => {
         sep();
-        parts.push(`${name} ${L} `, number(`readout-${name}-loss`, loss, formatNumber(loss)));
-        if (acc !== null && acc !== undefined) parts.push(' / ', number(`readout-${name}-acc`, acc, percent(acc)));
+        const group = document.createElement('span');
+        group.style.whiteSpace = 'nowrap';
+        group.append(`${name} ${L} `, number(`readout-${name}-loss`, loss, formatNumber(loss)));
+        if (acc !== null && acc !== undefined) group.append(' / ', number(`readout-${name}-acc`, acc, percent(acc)));
+        parts.push(group);
       };
       part('train', m.train_loss, m.train_accuracy);
       if (m.test_loss !== null && m.test_loss !== undefined) part('test', m.test_loss, m.test_accuracy);
