@@ -70,15 +70,3 @@ def make_client():
     for client in clients:
         client.http.close()
 
-
-def error_naming(body: dict, field: str) -> dict:
-    """The 422 entry whose loc (below "body") starts with the dotted `field`; its msg must be
-    non-empty."""
-    assert isinstance(body.get("detail"), list), body
-    for err in body["detail"]:
-        loc = [str(p) for p in err["loc"]]
-        dotted = ".".join(loc[1:]) if loc and loc[0] == "body" else ".".join(loc)
-        if dotted == field or dotted.startswith(field + "."):
-            assert err["msg"], err
-            return err
-    raise AssertionError(f"no error names {field!r}: {body}")

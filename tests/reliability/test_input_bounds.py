@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import error_naming
+from validation_errors import error_naming
 
 
 def _post_raw(c, path: str, raw: str):

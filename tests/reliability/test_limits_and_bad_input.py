@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from validation_errors import error_naming
 
 from backprop_explorer.api.app import create_app
 from backprop_explorer.api.config import Settings
 from backprop_explorer.sessions import NotFound, SessionStore
 from backprop_explorer.sessions.presets import resolve_network_spec
 from backprop_explorer.sessions.sqlite import SqliteSessions
-
-from conftest import error_naming  # tests/reliability/conftest.py
 
 LIMITS = dict(max_layers=4, max_units=8, max_parameters=60, max_dataset_size=50,
               max_train_work=5_000, max_body_bytes=4_000)
