@@ -24,7 +24,7 @@ import { formatNumber, latexNumber } from './format.js';
 
 // ---------------------------------------------------------------- the server's table
 
-let META = { activations: [], losses: [], schedules: [] };
+let META = { activations: [], losses: [], schedules: [], limits: {} };
 let ACT = new Map();
 let LOSS = new Map();
 let SCHED = new Map();
@@ -34,7 +34,8 @@ export function setMeta(meta) {
   const activations = Array.isArray(meta?.activations) ? meta.activations : [];
   const losses = Array.isArray(meta?.losses) ? meta.losses : [];
   const schedules = Array.isArray(meta?.schedules) ? meta.schedules : [];
-  META = { activations, losses, schedules };
+  const limits = meta?.limits && typeof meta.limits === 'object' ? meta.limits : {};
+  META = { activations, losses, schedules, limits };
   SCHED = new Map(schedules.map((x) => [x.name, x]));
   ACT = new Map(activations.map((a) => [a.name, a]));
   LOSS = new Map(losses.map((l) => [l.name, l]));
@@ -43,6 +44,12 @@ export function setMeta(meta) {
 
 export function getMeta() {
   return META;
+}
+
+/** The API's fixed bounds served with the table (GET /api/meta "limits", e.g. max_unit_cells);
+ * {} until the meta has loaded. */
+export function apiLimits() {
+  return META.limits ?? {};
 }
 
 /** Fetch GET /api/meta and install it. Resolves to true, or false (and a warning) on failure. */

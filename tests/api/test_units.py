@@ -40,6 +40,14 @@ def test_the_unit_grids_equal_forward_traces_at_those_points(h):
 
 
 def test_units_are_bounded_and_strict(h):
+    limit = h.client.get("/api/meta").json()["limits"]["max_unit_cells"]
+    assert limit == 400_000                            # served, so the frontend plans by it
+    # exactly at the bound is answered, one point over it is refused (2-249-1: 250 units)
+    edge = h.create(layers=[2, 249, 1])["id"]
+    X = [[0.1 * (p % 7), -0.05 * (p % 11)] for p in range(limit // 250)]
+    assert len(h.post(edge, "predict", {"X": X, "units": True})["units"][0][0]) == limit // 250
+    r = h.client.post(f"/api/sessions/{edge}/predict", json={"X": X + [[0, 0]], "units": True})
+    assert r.status_code == 422 and f"{limit:,}" in field_named(r.json(), "units")["msg"]
     sid = h.create(layers=[2, 200, 200, 1])["id"]     # 401 units
     big = {"grid": {"x1": [-1, 1], "x2": [-1, 1], "n": 40}, "units": True}   # 1600 × 401
     r = h.client.post(f"/api/sessions/{sid}/predict", json=big)

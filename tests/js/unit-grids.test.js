@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 
 import { thumbnailsFor, unitGridsWanted } from '../../frontend/js/unit-grids.js';
 import { getState, setState } from '../../frontend/js/state.js';
+import { installMeta, META } from './helpers.js';
+import { setMeta } from '../../frontend/js/notation.js';
+
+installMeta();   // the API's bound on unit grids comes with GET /api/meta (limits.max_unit_cells)
 
 const session = (layers, dataset = { name: 'xor' }) => ({ network: { layers }, dataset, weights: [] });
 const grid = { key: 'k', grid: { x1: [-1, 1], x2: [-1, 1], n: 40 } };
@@ -27,6 +31,12 @@ test('unit grids are wanted for thumbnails (≤ 8 units a layer) or a unit shown
   assert.equal(unitGridsWanted({ session: big, heatmapGrid: grid, unitView: { layer: 1, unit: 1 } }), false);
   const coarse = { key: 'k', grid: { ...grid.grid, n: 30 } }; // 900 × 401
   assert.equal(unitGridsWanted({ session: big, heatmapGrid: coarse, unitView: { layer: 1, unit: 1 } }), true);
+  // the bound is the server's: a smaller one served is obeyed; before the meta loads, none asked
+  setMeta({ ...META, limits: { max_unit_cells: 900 * 401 - 1 } });
+  assert.equal(unitGridsWanted({ session: big, heatmapGrid: coarse, unitView: { layer: 1, unit: 1 } }), false);
+  setMeta({ ...META, limits: undefined });
+  assert.equal(unitGridsWanted({ session: session([2, 2, 1]), heatmapGrid: grid, unitView: null }), false);
+  installMeta();
 });
 
 test("a step's unit grids are shown with its weights, at its update phase, not before", () => {

@@ -434,10 +434,16 @@ class ScheduleInfo(BaseModel):
     parameters: list[ScheduleParameterInfo]
 
 
+class MetaLimits(BaseModel):
+    max_unit_cells: int = Field(description="points × units a \"units\": true /predict or "
+                                "/step returns at most (else 422 on \"units\")")
+
+
 class Meta(BaseModel):
     activations: list[ActivationInfo]
     losses: list[LossInfo]
     schedules: list[ScheduleInfo]
+    limits: MetaLimits
 
 
 class StorageStatus(BaseModel):
