@@ -54,7 +54,10 @@ def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, 
     a, b = context.new_page(), context.new_page()
     sid = open_explorer(a, f"{live_server}/")
     open_explorer(b, f"{live_server}/?session={sid}")
-    b.locator("#btn-step").click()              # animated, about 0.7 s a phase
+    # animated at half speed (1.4 s a phase, 8.4 s in all): still playing, even on a slow machine,
+    # when the other client's step has reached A
+    b.locator("#speed").evaluate("(el) => { el.value = '0.5'; el.dispatchEvent(new Event('input')); }")
+    b.locator("#btn-step").click()
     expect(b.locator("body")).to_have_attribute("data-playing", "true")
     # honest timing: B's own step shows as step 1 only at the update phase, the last
     expect(b.locator("body")).to_have_attribute("data-step", "0")
@@ -68,7 +71,7 @@ def test_a_foreign_state_waits_for_the_local_animation(context: BrowserContext, 
     assert b.locator("body").get_attribute("data-trace-kind") == "step"
     assert b.locator("body").get_attribute("data-step") in ("0", "1")
     # when the animation ends, B takes the newer state and says so
-    expect(b.locator("body")).to_have_attribute("data-playing", "false", timeout=15000)
+    expect(b.locator("body")).to_have_attribute("data-playing", "false", timeout=40000)
     expect(b.locator("body")).to_have_attribute("data-step", "2")
     expect(b.locator("#status")).to_contain_text("Updated elsewhere")
 
