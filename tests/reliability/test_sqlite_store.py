@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 
 import orjson
 import pytest
@@ -16,7 +17,7 @@ from backprop_explorer.sessions import SessionStore
 from backprop_explorer.sessions.document import export_session, weights_to_lists
 from backprop_explorer.sessions.presets import resolve_network_spec
 from backprop_explorer.sessions.session import HISTORY_LEVELS
-from backprop_explorer.sessions.sqlite import SCHEMA_VERSION, SqliteSessions
+from backprop_explorer.sessions.sqlite import JOURNAL_SIZE_LIMIT, SCHEMA_VERSION, SqliteSessions
 
 SPEC = {"layers": [2, 3, 1], "learning_rate": 0.2, "dataset": {"name": "xor", "n": 8, "seed": 1}}
 
@@ -142,9 +143,25 @@ def test_a_version_0_data_directory_is_migrated(tmp_path):
     assert len(reloaded(path, sid)["history"]) == len(expected["history"]) + 1
 
 
+def _wal_resets(wal) -> int:
+    """The WAL header's checkpoint sequence number: one more each time the WAL starts over."""
+    with open(wal, "rb") as f:
+        return int.from_bytes(f.read(16)[12:16], "big")
+
+
+def _wait_for_a_checkpoint(backend, timeout=30.0):
+    before, deadline = backend.checkpoints, time.monotonic() + timeout
+    while backend.checkpoints == before:
+        assert time.monotonic() < deadline, "no complete checkpoint in 30 s"
+        time.sleep(0.002)
+
+
 def test_the_wal_is_checkpointed_in_the_background_and_stays_bounded(tmp_path):
     """SQLite's automatic checkpoint is off (it made one request in ~300 wait ~12 ms); the
-    store's own thread checkpoints instead, so the WAL is reused instead of growing."""
+    store's own thread checkpoints instead, so the WAL is reused instead of growing.
+    How often its rounds come depends on the machine (a loaded CI box delays the fsync), so
+    this waits for rounds rather than timing them: after each complete round the next write
+    starts the WAL over, and so it holds at most what was written since the round before."""
     path = tmp_path / "sessions.db"
     backend = SqliteSessions(path, checkpoint_every=0.02)
     assert backend._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
@@ -153,15 +170,47 @@ def test_the_wal_is_checkpointed_in_the_background_and_stays_bounded(tmp_path):
     statements: list[str] = []
     backend._conn.set_trace_callback(statements.append)
     wal = path.with_name(path.name + "-wal")
-    sizes = []
+    sizes, resets = [], [_wal_resets(wal)]
     for i in range(2000):
         with store.use(sid) as session:
             session.sgd_step()
-        if i % 200 == 199:
+        if i % 100 == 99:
+            _wait_for_a_checkpoint(backend)
+            with store.use(sid) as session:
+                session.sgd_step()
             sizes.append(wal.stat().st_size)
+            resets.append(_wal_resets(wal))
     assert not any("checkpoint" in s.lower() for s in statements)   # none on the request path
-    # 2000 steps write ~2000 × 2 pages of 4 KiB; checkpointed, the WAL never holds them all
+    # every complete round was followed by a write, which started the WAL over
+    assert all(b > a for a, b in zip(resets, resets[1:])), resets
+    # a step writes 2 pages of 4 KiB: at most ~200 steps since the round before, not 2000
     assert max(sizes) < 4 * 1024 * 1024, sizes
     backend.close()
     assert wal.stat().st_size == 0 if wal.exists() else True          # closed: truncated
+    assert reloaded(path, sid) == export_session(store.get(sid))
+
+
+def test_a_wal_grown_past_its_limit_is_cut_back_by_the_next_round(tmp_path):
+    """A burst of writes longer than a round (a slow disk's fsync) grows the WAL past
+    JOURNAL_SIZE_LIMIT; the write after the next complete round cuts it back to the limit."""
+    path = tmp_path / "sessions.db"
+    backend = SqliteSessions(path, checkpoint_every=3600)      # rounds only when called here
+    store = SessionStore(backend=backend)
+    sid = store.create(resolve_network_spec(SPEC)).id
+    wal = path.with_name(path.name + "-wal")
+    while wal.stat().st_size <= JOURNAL_SIZE_LIMIT + 1024 * 1024:
+        for _ in range(100):
+            with store.use(sid) as session:
+                session.sgd_step()
+    grown, resets = wal.stat().st_size, _wal_resets(wal)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert backend._checkpoint_round(conn) and backend.checkpoints == 1
+    finally:
+        conn.close()
+    with store.use(sid) as session:
+        session.sgd_step()
+    assert _wal_resets(wal) == resets + 1
+    assert wal.stat().st_size <= JOURNAL_SIZE_LIMIT < grown, (grown, wal.stat().st_size)
+    backend.close()
     assert reloaded(path, sid) == export_session(store.get(sid))

@@ -211,6 +211,7 @@ class SqliteSessions:
         self._touched: dict[str, float] = {}    # when its last_used was last written
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self.checkpoints = 0                    # complete WAL checkpoints by that thread
         self._dir_lock: filelock.BaseFileLock | None = None
         self._uri: str | None = None            # the read-only URI, when read-only
         try:
@@ -428,18 +429,28 @@ class SqliteSessions:
         conn.execute("PRAGMA busy_timeout=5000")
         try:
             while not self._stop.wait(every):
-                try:
-                    # the bulk of the copying and its fsync, while requests go on writing;
-                    # then the few frames written meanwhile with writes held off, so this
-                    # checkpoint is complete and the next write starts the WAL over (a WAL
-                    # under steady writes would otherwise never be wholly copied and grow)
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    with self._lock:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:        # busy, full or closing: the next round catches up
-                    pass
+                self._checkpoint_round(conn)
         finally:
             conn.close()
+
+    def _checkpoint_round(self, conn: sqlite3.Connection) -> bool:
+        """Copy the WAL into the database file on `conn` (not the request connection).
+        The bulk of the copying and its fsync happen while requests go on writing; then the
+        few frames written meanwhile are copied with writes held off, so the round is
+        complete and the next write starts the WAL over, cut to JOURNAL_SIZE_LIMIT (a WAL
+        under steady writes would otherwise never be wholly copied, and grow). Between two
+        rounds the WAL holds only what was written since the last one. True when complete
+        (counted in `checkpoints`); busy, full or closing, the next round catches up."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with self._lock:
+                busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            return False
+        complete = busy == 0 and frames == copied
+        if complete:
+            self.checkpoints += 1
+        return complete
 
     def _open_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
