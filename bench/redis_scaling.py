@@ -98,30 +98,30 @@ def start_redis(folder: Path, unix: bool) -> tuple[subprocess.Popen, str, int]:
     raise RuntimeError("redis-server did not start")
 
 
+def _children(pid: int) -> list[int]:
+    """pid's child processes (Linux /proc; none once it has gone)."""
+    try:
+        return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _tree(pid: int) -> list[int]:
     """pid and its descendants (uvicorn's supervisor and its workers)."""
-    out = [pid]
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                out += _tree(int(child))
-    except OSError:
-        pass
-    return out
+    return [pid] + [p for child in _children(pid) for p in _tree(child)]
 
 
 def _workers(pid: int) -> list[int]:
     """The processes that serve requests: with --workers N, the N children uvicorn spawned
     (not its supervisor, nor multiprocessing's resource tracker); with one, pid itself."""
     out = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                if b"multiprocessing.spawn" in cmdline:
-                    out.append(int(child))
-    except OSError:
-        pass
+    for child in _children(pid):
+        try:
+            if b"multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:
+            pass
     return out or [pid]
 
 
