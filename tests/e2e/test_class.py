@@ -14,7 +14,7 @@ import re
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from test_explorer import fmt
+from test_explorer import fmt, idle
 
 PHONE = {"width": 390, "height": 844}
 
@@ -70,8 +70,12 @@ def test_a_class_follows_answers_reveals_and_explores(browser: Browser, live_ser
 
     # --- the students follow the teacher's micro-step
     teacher.get_by_test_id("class-hide").click()
-    teacher.keyboard.press("s")
-    server_step(live_server, sid, 1)       # the teacher's page shows step 1 at the update phase
+    # the arrows move the phases of the step's trace once the page has it (pressed while the
+    # step is in flight they would move the old one's, then the trace starts at phase 0)
+    with teacher.expect_response(lambda r: r.url.endswith("/step")):
+        teacher.keyboard.press("s")
+    idle(teacher)
+    expect(teacher.locator("body")).to_have_attribute("data-phase-index", "0")
     teacher.keyboard.press("ArrowRight")
     teacher.keyboard.press("ArrowRight")
     expect(teacher.locator("body")).to_have_attribute("data-phase-index", "2")

@@ -98,6 +98,24 @@ def _total_loss(arch, weights, x, y) -> float:
 
 
 # ----- gradients equal finite differences where smooth ------------------------------------
+def _finite_difference_floor(trace, weights, total: float, epsilon: float) -> float:
+    """The gradient size below which a finite difference is roundoff, not signal.
+
+    Each evaluation of L carries a rounding error of about u times the magnitudes summed on
+    the way to it (|δ| · (|W|ᵀ|a| + |b|) per unit, |∂L/∂a| · |a|, and |L|), so the difference
+    quotient's error is ~ 1.5 (the fourth-order formula's (8·2 + 2)/12) × that / ε. With signals
+    that cancel (units of ±15 whose sum is 1, L = 0.5) that is far above u·|L|/ε. Below the
+    floor, backprop and the difference are compared absolutely, to REL_TOL · floor."""
+    u = np.finfo(np.float64).eps
+    noise = abs(total)
+    a_prev = trace.forward.x
+    for (W, b), layer, g in zip(weights, trace.forward.layers, trace.grads):
+        noise += float(np.sum(np.abs(g.dL_ds) * (np.abs(a_prev) @ np.abs(W) + np.abs(b))))
+        noise += float(np.sum(np.abs(g.dL_da) * np.abs(layer.a)))
+        a_prev = layer.a
+    return max(1e-3 * (1.0 + abs(total)), 1.5 * u * noise / epsilon / REL_TOL)
+
+
 @PROPERTY_SETTINGS
 @given(problems())
 def test_gradients_finite_and_equal_finite_differences(problem):
@@ -118,7 +136,7 @@ def test_gradients_finite_and_equal_finite_differences(problem):
     with strict_numpy():
         trace2, numeric = engine.gradcheck(arch, weights, x, y, epsilon)
         total = _total_loss(arch, weights, x, y)
-    floor = 1e-3 * (1.0 + abs(total))   # roundoff of the differences scales with |L|/ε
+    floor = _finite_difference_floor(trace2, weights, total, epsilon)
     for l, (g, (nW, nb)) in enumerate(zip(trace2.grads, numeric)):
         for name, bp, fd in (("dL_dW", g.dL_dW, nW), ("dL_db", g.dL_db, nb)):
             assert bp.shape == fd.shape
